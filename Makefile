@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: MIT
+#
+# wgbake: golden WireGuard images for Azure, and wgagent, their boot agent.
+#
+#   make            build agent/wgagent (and builder/wgbake)
+#   make deps       install every Debian/npm package the build, tests and demo need
+#   make check      everything below, with ASan+UBSan; ends "N passed, N failed"
+#   make check-unit | check-vm
+#   make demo       a WireGuard tunnel between two namespaces, in a qemu guest
+#   make bench      benchmarks (never pass/fail)
+#   make install    PREFIX, DESTDIR, BINDIR, SBINDIR, MANDIR, SYSTEMDUNITDIR
+#
+# Knobs: V=1 (show commands), DEBUG=yes, WERROR=yes (default in this tree).
+
+PREFIX ?= /usr
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= /lib/systemd/system
+WITH_AGENT ?= yes
+WITH_BUILDER ?= $(if $(wildcard builder/main.c),yes,no)
+DEBUG ?= no
+WERROR ?= yes
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wmissing-prototypes -Wstrict-prototypes \
+	-Wno-unused-parameter
+ifeq ($(WERROR),yes)
+WARNINGS += -Werror
+endif
+
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE $(WARNINGS) -Icommon -Iagent -MMD -MP
+ifeq ($(DEBUG),yes)
+OPT_CFLAGS := -O0 -g3
+else
+OPT_CFLAGS := -O2 -g -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
+OPT_LDFLAGS := -pie -Wl,-z,relro,-z,now
+endif
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+AGENT_LIBS := libmnl libsodium json-c
+AGENT_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(AGENT_LIBS) 2>/dev/null)
+AGENT_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(AGENT_LIBS) 2>/dev/null)
+
+COMMON_SRCS := common/log.c common/key.c
+AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+# Release objects live in build/rel, sanitizer objects in build/san.
+rel_objs = $(patsubst %.c,build/rel/%.o,$(1))
+san_objs = $(patsubst %.c,build/san/%.o,$(1))
+
+AGENT := agent/wgagent
+SAN_AGENT := build/san/agent/wgagent
+UNIT := build/san/tests/unit/unit
+
+PROGRAMS :=
+ifeq ($(WITH_AGENT),yes)
+PROGRAMS += $(AGENT)
+endif
+
+.PHONY: all deps check check-unit check-vm demo bench install clean distclean fuzz
+all: $(PROGRAMS)
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $(AGENT_PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+build/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC-SAN,$<)$(CC) $(BASE_CFLAGS) $(SAN_FLAGS) $(AGENT_PKG_CFLAGS) $(CFLAGS) -Itests/unit -c -o $@ $<
+
+$(AGENT): $(call rel_objs,agent/main.c $(AGENT_SRCS) $(COMMON_SRCS))
+	$(call say,LD,$@)$(CC) $(OPT_CFLAGS) $(OPT_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_PKG_LIBS)
+
+$(SAN_AGENT): $(call san_objs,agent/main.c $(AGENT_SRCS) $(COMMON_SRCS))
+	$(call say,LD-SAN,$@)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_PKG_LIBS)
+
+$(UNIT): $(call san_objs,$(UNIT_SRCS) $(AGENT_SRCS) $(COMMON_SRCS))
+	$(call say,LD-SAN,$@)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_PKG_LIBS)
+
+# ---------------------------------------------------------------- deps
+DEPS_STAMP := build/.deps-ok
+deps:
+	$(Q)packaging/install-deps.sh
+
+# ---------------------------------------------------------------- tests
+# Each suite prints its own "N passed, N failed"; tests/sum-results adds them up.
+RESULTS := build/results
+
+check-unit: deps $(UNIT)
+	$(Q)mkdir -p $(RESULTS)
+	$(Q)$(UNIT) | tee $(RESULTS)/unit.log
+
+check-vm: deps $(SAN_AGENT)
+	$(Q)mkdir -p $(RESULTS)
+	$(Q)tests/vm/run-suite.sh --agent $(SAN_AGENT) --results $(RESULTS)/vm.log tests/vm/t-*.sh
+
+check: deps
+	$(Q)rm -rf $(RESULTS)
+	$(Q)$(MAKE) --no-print-directory -k check-unit check-vm; \
+	status=$$?; tests/sum-results.sh $(RESULTS)/*.log || status=1; exit $$status
+
+demo: deps $(AGENT)
+	$(Q)tests/vm/run-suite.sh --agent $(AGENT) --demo tests/vm/demo.sh
+
+bench: deps $(AGENT)
+	$(Q)tests/vm/run-suite.sh --agent $(AGENT) --bench tests/bench/b-*.sh
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/wgagent
+
+clean:
+	rm -rf build $(AGENT) builder/wgbake
+
+distclean: clean
+	rm -rf .cache
+
+-include $(shell find build -name '*.d' 2>/dev/null)
