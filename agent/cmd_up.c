@@ -114,12 +114,14 @@ static bool looks_like_path(const char *s)
 /* Finds the config for a bare interface name; NULL if there is none. */
 static char *find_config(const char *ifname)
 {
-	static const char *const patterns[] = { "/etc/wgagent/%s.conf", "/etc/wgagent/%s.json",
-						"/etc/wireguard/%s.conf" };
+	static const struct {
+		const char *dir, *suffix;
+	} places[] = { { "/etc/wgagent", ".conf" }, { "/etc/wgagent", ".json" },
+		       { "/etc/wireguard", ".conf" } };
 	char *path;
 
-	for (size_t i = 0; i < ELEMENTSOF(patterns); i++) {
-		if (asprintf(&path, patterns[i], ifname) < 0)
+	for (size_t i = 0; i < ELEMENTSOF(places); i++) {
+		if (asprintf(&path, "%s/%s%s", places[i].dir, ifname, places[i].suffix) < 0)
 			return NULL;
 		if (access(path, F_OK) == 0)
 			return path;
