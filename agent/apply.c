@@ -123,9 +123,13 @@ static int add_full_tunnel(struct rtnl *rt, const struct wg_config *cfg, uint32_
 					 cfg->fwmark);
 		rules_for(families[i], cfg->fwmark, rules);
 		for (size_t j = 0; j < ELEMENTSOF(rules); j++) {
+			/*
+			 * Without a priority the kernel never answers EEXIST, it stacks
+			 * copies: drop any left from an earlier run before adding.
+			 */
+			while (rtnl_rule_del(rt, &rules[j]) == 0)
+				;
 			r = rtnl_rule_add(rt, &rules[j]);
-			if (r == -EEXIST)
-				continue; /* another full tunnel already added the same rule */
 			if (r < 0)
 				return log_errno(r, "up: %s: adding policy routing rule", cfg->ifname);
 			(*ret_rules)++;
@@ -247,7 +251,7 @@ int apply_down(const char *ifname)
 	r = wgnl_open(&nl);
 	if (r == 0)
 		r = wgnl_get_device(nl, ifname, &dev);
-	if (r == -ENODEV || r == -EPROTONOSUPPORT) {
+	if (r == -ENODEV || r == -EPROTONOSUPPORT || r == -EOPNOTSUPP) {
 		log_error("down: '%s' is not a WireGuard interface", ifname);
 		goto out;
 	}

@@ -103,6 +103,8 @@ int cmd_show_main(int argc, char *argv[])
 				printf("%s%c", names[i], i + 1 < n ? ' ' : '\n');
 			goto out;
 		}
+		if (n == 0)
+			goto out; /* nothing to show, and the module may not even be loaded */
 	}
 	r = wgnl_open(&nl);
 	if (r < 0) {

@@ -24,7 +24,7 @@ void log_set_quiet(bool q)
 	quiet = q;
 }
 
-static void vlog(const char *prefix, const char *fmt, va_list ap, int r)
+_printf_(2, 0) static void vlog(const char *prefix, const char *fmt, va_list ap, int r)
 {
 	fprintf(stderr, "%s: %s", program, prefix);
 	vfprintf(stderr, fmt, ap);

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rtnetlink requests shaped like the ones ip(8) sends for wg-quick(8):
+ * `ip link add/del/set`, `ip address add`, `ip route add`, `ip rule add`.
+ */
+#include <errno.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "macros.h"
+#include "nl.h"
+#include "rtnl.h"
+
+struct rtnl {
+	struct nl_sock sock;
+};
+
+/* Every request here is a few hundred bytes at most. */
+#define RTNL_REQ_SIZE 512
+#define RTNL_DUMP_RETRIES 8
+
+static bool ifname_ok(const char *ifname)
+{
+	size_t n = ifname ? strnlen(ifname, IFNAMSIZ) : 0;
+
+	return n > 0 && n < IFNAMSIZ;
+}
+
+static size_t addr_len(uint8_t family)
+{
+	switch (family) {
+	case AF_INET:
+		return sizeof(struct in_addr);
+	case AF_INET6:
+		return sizeof(struct in6_addr);
+	default:
+		return 0;
+	}
+}
+
+static bool prefix_ok(const struct ip_prefix *p)
+{
+	size_t n = addr_len(p->family);
+
+	return n > 0 && p->cidr <= n * 8;
+}
+
+static struct nlmsghdr *put_header(void *buf, size_t len, uint16_t type, uint16_t flags,
+				   uint32_t seq, size_t extra, void **ret_extra)
+{
+	struct nlmsghdr *nlh;
+
+	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(extra) || len > UINT32_MAX)
+		return NULL;
+	memset(buf, 0, len);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = seq;
+	*ret_extra = mnl_nlmsg_put_extra_header(nlh, extra);
+	return nlh;
+}
+
+/* ---------------------------------------------------------------- builders */
+
+int rtnl_build_newlink(void *buf, size_t len, uint32_t seq, const char *ifname, const char *kind,
+		       uint32_t mtu)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	struct nlattr *linkinfo;
+
+	if (!ifname_ok(ifname) || !kind || !*kind)
+		return -EINVAL;
+	nlh = put_header(buf, len, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, seq, sizeof(*ifi),
+			 (void **)&ifi);
+	if (!nlh)
+		return -EMSGSIZE;
+	ifi->ifi_family = AF_UNSPEC;
+	if (!mnl_attr_put_strz_check(nlh, len, IFLA_IFNAME, ifname))
+		return -EMSGSIZE;
+	if (mtu && !mnl_attr_put_u32_check(nlh, len, IFLA_MTU, mtu))
+		return -EMSGSIZE;
+	linkinfo = mnl_attr_nest_start_check(nlh, len, IFLA_LINKINFO);
+	if (!linkinfo || !mnl_attr_put_strz_check(nlh, len, IFLA_INFO_KIND, kind))
+		return -EMSGSIZE;
+	mnl_attr_nest_end(nlh, linkinfo);
+	return (int)nlh->nlmsg_len;
+}
+
+static int build_link_by_name(void *buf, size_t len, uint32_t seq, uint16_t type, uint16_t flags,
+			      const char *ifname)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (ifname && !ifname_ok(ifname))
+		return -EINVAL;
+	nlh = put_header(buf, len, type, flags, seq, sizeof(*ifi), (void **)&ifi);
+	if (!nlh)
+		return -EMSGSIZE;
+	ifi->ifi_family = AF_UNSPEC;
+	if (ifname && !mnl_attr_put_strz_check(nlh, len, IFLA_IFNAME, ifname))
+		return -EMSGSIZE;
+	return (int)nlh->nlmsg_len;
+}
+
+int rtnl_build_dellink(void *buf, size_t len, uint32_t seq, const char *ifname)
+{
+	if (!ifname)
+		return -EINVAL;
+	return build_link_by_name(buf, len, seq, RTM_DELLINK, 0, ifname);
+}
+
+int rtnl_build_getlink(void *buf, size_t len, uint32_t seq, const char *ifname)
+{
+	return build_link_by_name(buf, len, seq, RTM_GETLINK, ifname ? 0 : NLM_F_DUMP, ifname);
+}
+
+int rtnl_build_setlink(void *buf, size_t len, uint32_t seq, uint32_t ifindex, uint32_t mtu,
+		       bool up)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+
+	if (ifindex == 0 || ifindex > INT32_MAX)
+		return -EINVAL;
+	nlh = put_header(buf, len, RTM_SETLINK, 0, seq, sizeof(*ifi), (void **)&ifi);
+	if (!nlh)
+		return -EMSGSIZE;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	if (mtu && !mnl_attr_put_u32_check(nlh, len, IFLA_MTU, mtu))
+		return -EMSGSIZE;
+	return (int)nlh->nlmsg_len;
+}
+
+int rtnl_build_addr(void *buf, size_t len, uint32_t seq, uint16_t type, uint32_t ifindex,
+		    const struct ip_prefix *addr)
+{
+	size_t alen = addr_len(addr->family);
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	if ((type != RTM_NEWADDR && type != RTM_DELADDR) || ifindex == 0 || !prefix_ok(addr))
+		return -EINVAL;
+	nlh = put_header(buf, len, type, type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0, seq,
+			 sizeof(*ifa), (void **)&ifa);
+	if (!nlh)
+		return -EMSGSIZE;
+	ifa->ifa_family = addr->family;
+	ifa->ifa_prefixlen = addr->cidr;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	if (!mnl_attr_put_check(nlh, len, IFA_LOCAL, alen, &addr->addr))
+		return -EMSGSIZE;
+	/* ip(8) sends both for IPv4 without a peer; IPv6 takes IFA_LOCAL alone. */
+	if (addr->family == AF_INET &&
+	    !mnl_attr_put_check(nlh, len, IFA_ADDRESS, alen, &addr->addr))
+		return -EMSGSIZE;
+	return (int)nlh->nlmsg_len;
+}
+
+int rtnl_build_route(void *buf, size_t len, uint32_t seq, uint16_t type, uint32_t ifindex,
+		     const struct ip_prefix *dst, uint32_t table)
+{
+	size_t alen = addr_len(dst->family);
+	uint8_t net[sizeof(struct in6_addr)];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if ((type != RTM_NEWROUTE && type != RTM_DELROUTE) || ifindex == 0 || !prefix_ok(dst))
+		return -EINVAL;
+	if (table == 0)
+		table = RT_TABLE_MAIN;
+	/* IPv4 refuses host bits past the prefix (-EINVAL); clear them, as ip(8) users do. */
+	memcpy(net, &dst->addr, alen);
+	for (size_t i = 0; i < alen; i++) {
+		unsigned bits = dst->cidr > i * 8 ? dst->cidr - i * 8 : 0;
+
+		if (bits < 8)
+			net[i] &= (uint8_t)(0xff00 >> bits);
+	}
+	nlh = put_header(buf, len, type, type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_EXCL : 0, seq,
+			 sizeof(*rtm), (void **)&rtm);
+	if (!nlh)
+		return -EMSGSIZE;
+	rtm->rtm_family = dst->family;
+	rtm->rtm_dst_len = dst->cidr;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_WGAGENT;
+	rtm->rtm_type = RTN_UNICAST;
+	/* As ip(8): link scope for an IPv4 route without gateway, "any scope" to delete. */
+	if (type == RTM_DELROUTE)
+		rtm->rtm_scope = RT_SCOPE_NOWHERE;
+	else
+		rtm->rtm_scope = dst->family == AF_INET ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+	if (!mnl_attr_put_check(nlh, len, RTA_DST, alen, net) ||
+	    !mnl_attr_put_u32_check(nlh, len, RTA_OIF, ifindex))
+		return -EMSGSIZE;
+	if (table >= 256 && !mnl_attr_put_u32_check(nlh, len, RTA_TABLE, table))
+		return -EMSGSIZE;
+	return (int)nlh->nlmsg_len;
+}
+
+int rtnl_build_rule(void *buf, size_t len, uint32_t seq, uint16_t type,
+		    const struct rtnl_rule *rule)
+{
+	struct nlmsghdr *nlh;
+	struct fib_rule_hdr *frh;
+
+	if ((type != RTM_NEWRULE && type != RTM_DELRULE) || addr_len(rule->family) == 0 ||
+	    rule->suppress_prefixlen < -1 || rule->suppress_prefixlen > 128)
+		return -EINVAL;
+	nlh = put_header(buf, len, type, type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0, seq,
+			 sizeof(*frh), (void **)&frh);
+	if (!nlh)
+		return -EMSGSIZE;
+	frh->family = rule->family;
+	frh->table = rule->table < 256 ? (uint8_t)rule->table : RT_TABLE_UNSPEC;
+	frh->action = FR_ACT_TO_TBL;
+	frh->flags = rule->invert ? FIB_RULE_INVERT : 0;
+	if (rule->table && !mnl_attr_put_u32_check(nlh, len, FRA_TABLE, rule->table))
+		return -EMSGSIZE;
+	if (rule->has_fwmark && !mnl_attr_put_u32_check(nlh, len, FRA_FWMARK, rule->fwmark))
+		return -EMSGSIZE;
+	if (rule->suppress_prefixlen >= 0 &&
+	    !mnl_attr_put_u32_check(nlh, len, FRA_SUPPRESS_PREFIXLEN,
+				    (uint32_t)rule->suppress_prefixlen))
+		return -EMSGSIZE;
+	if (rule->priority && !mnl_attr_put_u32_check(nlh, len, FRA_PRIORITY, rule->priority))
+		return -EMSGSIZE;
+	if (rule->protocol && !mnl_attr_put_u8_check(nlh, len, FRA_PROTOCOL, rule->protocol))
+		return -EMSGSIZE;
+	return (int)nlh->nlmsg_len;
+}
+
+/* ---------------------------------------------------------------- parser */
+
+static int linkinfo_attr(const struct nlattr *attr, void *data)
+{
+	struct rtnl_link_info *info = data;
+
+	if (mnl_attr_get_type(attr) != IFLA_INFO_KIND)
+		return MNL_CB_OK;
+	if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_ERROR;
+	info->kind = mnl_attr_get_str(attr);
+	return MNL_CB_OK;
+}
+
+static int link_attr(const struct nlattr *attr, void *data)
+{
+	struct rtnl_link_info *info = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0 ||
+		    !ifname_ok(mnl_attr_get_str(attr)))
+			return MNL_CB_ERROR;
+		info->ifname = mnl_attr_get_str(attr);
+		break;
+	case IFLA_LINKINFO:
+		return mnl_attr_parse_nested(attr, linkinfo_attr, info);
+	}
+	return MNL_CB_OK;
+}
+
+int rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link_info *ret)
+{
+	struct rtnl_link_info info = { 0 };
+	const struct ifinfomsg *ifi;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return -EBADMSG;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	if (ifi->ifi_index <= 0)
+		return -EBADMSG;
+	info.ifindex = (uint32_t)ifi->ifi_index;
+	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr, &info) != MNL_CB_OK)
+		return -EBADMSG;
+	*ret = info;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+int rtnl_open(struct rtnl **ret)
+{
+	struct rtnl *rt;
+	int r;
+
+	rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return -ENOMEM;
+	r = nl_sock_open(&rt->sock, NETLINK_ROUTE);
+	if (r < 0) {
+		free(rt);
+		return r;
+	}
+	*ret = rt;
+	return 0;
+}
+
+void rtnl_close(struct rtnl *rt)
+{
+	if (!rt)
+		return;
+	nl_sock_close(&rt->sock);
+	free(rt);
+}
+
+/* Sends what a builder made (r = its result) and waits for the ACK. */
+static int request(struct rtnl *rt, void *buf, int r)
+{
+	if (r < 0)
+		return r;
+	return nl_transact(&rt->sock, buf, (size_t)r, NULL, NULL);
+}
+
+int rtnl_link_add(struct rtnl *rt, const char *ifname, const char *kind, uint32_t mtu)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_newlink(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), ifname,
+					  kind, mtu));
+}
+
+int rtnl_link_del(struct rtnl *rt, const char *ifname)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_dellink(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), ifname));
+}
+
+int rtnl_link_set(struct rtnl *rt, uint32_t ifindex, uint32_t mtu, bool up)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_setlink(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), ifindex,
+					  mtu, up));
+}
+
+static int index_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct rtnl_link_info info;
+	uint32_t *ifindex = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	if (rtnl_parse_link(nlh, &info) < 0)
+		return -EBADMSG;
+	*ifindex = info.ifindex;
+	return 0;
+}
+
+int rtnl_link_index(struct rtnl *rt, const char *ifname, uint32_t *ret)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+	uint32_t ifindex = 0;
+	int r;
+
+	if (!ifname)
+		return -EINVAL; /* NULL would build a dump */
+	r = rtnl_build_getlink(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), ifname);
+	if (r >= 0)
+		r = nl_transact(&rt->sock, buf, (size_t)r, index_msg, &ifindex);
+	if (r < 0)
+		return r;
+	if (ifindex == 0)
+		return -ENODEV;
+	*ret = ifindex;
+	return 0;
+}
+
+struct kind_list {
+	const char *kind;
+	char (*names)[IFNAMSIZ];
+	size_t n;
+};
+
+static int kind_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct kind_list *list = data;
+	struct rtnl_link_info info;
+	char(*names)[IFNAMSIZ];
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	if (rtnl_parse_link(nlh, &info) < 0)
+		return -EBADMSG;
+	if (!info.ifname || !info.kind || strcmp(info.kind, list->kind) != 0)
+		return 0;
+	names = reallocarray(list->names, list->n + 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	list->names = names;
+	strcpy(list->names[list->n++], info.ifname); /* rtnl_parse_link() checked its length */
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int rtnl_link_list_kind(struct rtnl *rt, const char *kind, char (**ret_names)[IFNAMSIZ],
+			size_t *ret_n)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+	struct kind_list list = { .kind = kind };
+	int r = -EAGAIN;
+
+	if (!kind)
+		return -EINVAL;
+	for (unsigned attempt = 0; attempt < RTNL_DUMP_RETRIES; attempt++) {
+		free(list.names);
+		list.names = NULL;
+		list.n = 0;
+		r = rtnl_build_getlink(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), NULL);
+		if (r < 0)
+			break;
+		r = nl_transact(&rt->sock, buf, (size_t)r, kind_msg, &list);
+		if (r != -EINTR)
+			break; /* -EINTR: links changed during the dump; start over */
+		r = -EAGAIN;
+	}
+	if (r < 0) {
+		free(list.names);
+		return r;
+	}
+	if (list.n > 1)
+		qsort(list.names, list.n, sizeof(*list.names), cmp_name);
+	*ret_names = list.names;
+	*ret_n = list.n;
+	return 0;
+}
+
+int rtnl_addr_add(struct rtnl *rt, uint32_t ifindex, const struct ip_prefix *addr)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_addr(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), RTM_NEWADDR,
+				       ifindex, addr));
+}
+
+int rtnl_addr_del(struct rtnl *rt, uint32_t ifindex, const struct ip_prefix *addr)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_addr(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), RTM_DELADDR,
+				       ifindex, addr));
+}
+
+int rtnl_route_add(struct rtnl *rt, uint32_t ifindex, const struct ip_prefix *dst, uint32_t table)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_route(buf, sizeof(buf), nl_sock_next_seq(&rt->sock),
+					RTM_NEWROUTE, ifindex, dst, table));
+}
+
+int rtnl_route_del(struct rtnl *rt, uint32_t ifindex, const struct ip_prefix *dst, uint32_t table)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_route(buf, sizeof(buf), nl_sock_next_seq(&rt->sock),
+					RTM_DELROUTE, ifindex, dst, table));
+}
+
+int rtnl_rule_add(struct rtnl *rt, const struct rtnl_rule *rule)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_rule(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), RTM_NEWRULE,
+				       rule));
+}
+
+int rtnl_rule_del(struct rtnl *rt, const struct rtnl_rule *rule)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_rule(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), RTM_DELRULE,
+				       rule));
+}
