@@ -5,7 +5,8 @@
 #   make            build agent/wgagent (and builder/wgbake)
 #   make deps       install every Debian/npm package the build, tests and demo need
 #   make check      everything below, with ASan+UBSan; ends "N passed, N failed"
-#   make check-unit | check-vm
+#   make check-unit | check-fuzz | check-vm
+#   make fuzz       libFuzzer (clang) on every harness, FUZZ_SECONDS each
 #   make demo       a WireGuard tunnel between two namespaces, in a qemu guest
 #   make bench      benchmarks (never pass/fail)
 #   make install    PREFIX, DESTDIR, BINDIR, SBINDIR, MANDIR, SYSTEMDUNITDIR
@@ -70,7 +71,7 @@ ifeq ($(WITH_AGENT),yes)
 PROGRAMS += $(AGENT)
 endif
 
-.PHONY: all deps check check-unit check-vm demo bench install clean distclean fuzz
+.PHONY: all deps check check-unit check-fuzz check-vm demo bench install clean distclean fuzz
 all: $(PROGRAMS)
 
 build/rel/%.o: %.c
@@ -103,13 +104,40 @@ check-unit: deps $(UNIT)
 	$(Q)mkdir -p $(RESULTS)
 	$(Q)$(UNIT) | tee $(RESULTS)/unit.log
 
+# The fuzz harnesses, run over their committed corpora with gcc + ASan/UBSan.
+FUZZERS := conf wgnl-dump
+FUZZ_REPLAY := $(patsubst %,build/san/tests/fuzz/replay-%,$(FUZZERS))
+build/san/tests/fuzz/replay-%: build/san/tests/fuzz/fuzz-%.o build/san/tests/fuzz/replay.o \
+		$(call san_objs,$(AGENT_SRCS) $(COMMON_SRCS))
+	$(call say,LD-SAN,$@)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_PKG_LIBS)
+
+check-fuzz: deps $(FUZZ_REPLAY)
+	$(Q)mkdir -p $(RESULTS)
+	$(Q)status=0; for f in $(FUZZERS); do \
+		build/san/tests/fuzz/replay-$$f fuzz-$$f tests/fuzz/corpus/$$f/* || status=1; \
+	done | tee $(RESULTS)/fuzz.log; exit $$status
+
+# Coverage-guided fuzzing with clang's libFuzzer; FUZZ_SECONDS per harness.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(Q)command -v clang >/dev/null || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
+	$(Q)mkdir -p build/fuzz
+	$(Q)for f in $(FUZZERS); do \
+		clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Iagent \
+			tests/fuzz/fuzz-$$f.c $(AGENT_SRCS) $(COMMON_SRCS) $(AGENT_PKG_CFLAGS) $(AGENT_PKG_LIBS) \
+			-o build/fuzz/fuzz-$$f || exit 1; \
+		mkdir -p build/fuzz/new-$$f; \
+		build/fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/new-$$f tests/fuzz/corpus/$$f \
+			|| exit 1; \
+	done
+
 check-vm: deps $(SAN_AGENT)
 	$(Q)mkdir -p $(RESULTS)
 	$(Q)tests/vm/run-suite.sh --agent $(SAN_AGENT) --results $(RESULTS)/vm.log tests/vm/t-*.sh
 
 check: deps
 	$(Q)rm -rf $(RESULTS)
-	$(Q)$(MAKE) --no-print-directory -k check-unit check-vm; \
+	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm; \
 	status=$$?; tests/sum-results.sh $(RESULTS)/*.log || status=1; exit $$status
 
 demo: deps $(AGENT)
@@ -128,5 +156,7 @@ clean:
 
 distclean: clean
 	rm -rf .cache
+
+.SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
