@@ -5,7 +5,7 @@
 #   make            build agent/wgagent (and builder/wgbake)
 #   make deps       install every Debian/npm package the build, tests and demo need
 #   make check      everything below, with ASan+UBSan; ends "N passed, N failed"
-#   make check-unit | check-fuzz | check-vm
+#   make check-unit | check-fuzz | check-vm | check-azure | check-image
 #   make fuzz       libFuzzer (clang) on every harness, FUZZ_SECONDS each
 #   make demo       a WireGuard tunnel between two namespaces, in a qemu guest
 #   make bench      benchmarks (never pass/fail)
@@ -50,7 +50,7 @@ OPT_LDFLAGS := -pie -Wl,-z,relro,-z,now
 endif
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-AGENT_LIBS := libmnl libsodium json-c
+AGENT_LIBS := libmnl libsodium json-c libcurl
 AGENT_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(AGENT_LIBS) 2>/dev/null)
 AGENT_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(AGENT_LIBS) 2>/dev/null)
 
@@ -71,7 +71,14 @@ ifeq ($(WITH_AGENT),yes)
 PROGRAMS += $(AGENT)
 endif
 
-.PHONY: all deps check check-unit check-fuzz check-vm demo bench install clean distclean fuzz
+# The builder's stages bring their own source lists and libraries.
+include builder/bake.mk
+include builder/builder.mk
+ifeq ($(WITH_BUILDER),yes)
+PROGRAMS += $(BUILDER)
+endif
+
+.PHONY: all deps check check-unit check-fuzz check-vm demo bench bench-vm install clean distclean fuzz
 all: $(PROGRAMS)
 
 build/rel/%.o: %.c
@@ -88,13 +95,14 @@ $(AGENT): $(call rel_objs,agent/main.c $(AGENT_SRCS) $(COMMON_SRCS))
 $(SAN_AGENT): $(call san_objs,agent/main.c $(AGENT_SRCS) $(COMMON_SRCS))
 	$(call say,LD-SAN,$@)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_PKG_LIBS)
 
-$(UNIT): $(call san_objs,$(UNIT_SRCS) $(AGENT_SRCS) $(COMMON_SRCS))
+$(UNIT): $(call san_objs,$(UNIT_SRCS) $(AGENT_SRCS) $(COMMON_SRCS) $(sort $(BUILDER_UNIT_SRCS)))
 	$(call say,LD-SAN,$@)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_PKG_LIBS)
 
 # ---------------------------------------------------------------- deps
 DEPS_STAMP := build/.deps-ok
 deps:
 	$(Q)packaging/install-deps.sh
+	$(Q)packaging/install-deps-azure.sh
 
 # ---------------------------------------------------------------- tests
 # Each suite prints its own "N passed, N failed"; tests/sum-results adds them up.
@@ -137,19 +145,26 @@ check-vm: deps $(SAN_AGENT)
 
 check: deps
 	$(Q)rm -rf $(RESULTS)
-	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm; \
+	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm check-azure; \
 	status=$$?; tests/sum-results.sh $(RESULTS)/*.log || status=1; exit $$status
 
 demo: deps $(AGENT)
 	$(Q)tests/vm/run-suite.sh --agent $(AGENT) --demo tests/vm/demo.sh
 
-bench: deps $(AGENT)
-	$(Q)tests/vm/run-suite.sh --agent $(AGENT) --bench tests/bench/b-*.sh
+# Benchmarks inside a guest (wgagent vs wg-quick / wg setconf / wg syncconf), then on the host.
+VM_BENCHES := $(filter-out tests/bench/b-upload.sh tests/bench/b-bake.sh,$(wildcard tests/bench/b-*.sh))
+bench: bench-vm bench-upload bench-bake
+bench-vm: deps $(AGENT)
+	$(Q)tests/vm/run-suite.sh --agent $(AGENT) --bench $(VM_BENCHES)
 
 # ---------------------------------------------------------------- install
 install: all
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/wgagent
+ifeq ($(WITH_BUILDER),yes)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILDER) $(DESTDIR)$(BINDIR)/wgbake
+endif
 
 clean:
 	rm -rf build $(AGENT) builder/wgbake
