@@ -5,7 +5,7 @@
 #   make            build agent/wgagent (and builder/wgbake)
 #   make deps       install every Debian/npm package the build, tests and demo need
 #   make check      everything below, with ASan+UBSan; ends "N passed, N failed"
-#   make check-unit | check-fuzz | check-vm | check-azure | check-image
+#   make check-unit | check-fuzz | check-vm | check-azure | check-image | check-imds
 #   make fuzz       libFuzzer (clang) on every harness, FUZZ_SECONDS each
 #   make demo       a WireGuard tunnel between two namespaces, in a qemu guest
 #   make bench      benchmarks (never pass/fail)
@@ -50,8 +50,9 @@ OPT_LDFLAGS := -pie -Wl,-z,relro,-z,now
 endif
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-AGENT_LIBS := libmnl libsodium json-c libcurl
-AGENT_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(AGENT_LIBS) 2>/dev/null)
+# libcurl is dlopen()ed by agent/curl_dl.c, so only its headers are needed here.
+AGENT_LIBS := libmnl libsodium json-c
+AGENT_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(AGENT_LIBS) libcurl 2>/dev/null)
 AGENT_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(AGENT_LIBS) 2>/dev/null)
 
 COMMON_SRCS := common/log.c common/key.c
@@ -78,7 +79,7 @@ ifeq ($(WITH_BUILDER),yes)
 PROGRAMS += $(BUILDER)
 endif
 
-.PHONY: all deps check check-unit check-fuzz check-vm demo bench bench-vm install clean distclean fuzz
+.PHONY: all deps check check-unit check-fuzz check-vm check-imds demo bench bench-vm install clean distclean fuzz
 all: $(PROGRAMS)
 
 build/rel/%.o: %.c
@@ -113,7 +114,7 @@ check-unit: deps $(UNIT)
 	$(Q)$(UNIT) | tee $(RESULTS)/unit.log
 
 # The fuzz harnesses, run over their committed corpora with gcc + ASan/UBSan.
-FUZZERS := conf wgnl-dump
+FUZZERS := conf wgnl-dump imds
 FUZZ_REPLAY := $(patsubst %,build/san/tests/fuzz/replay-%,$(FUZZERS))
 build/san/tests/fuzz/replay-%: build/san/tests/fuzz/fuzz-%.o build/san/tests/fuzz/replay.o \
 		$(call san_objs,$(AGENT_SRCS) $(COMMON_SRCS))
@@ -143,9 +144,14 @@ check-vm: deps $(SAN_AGENT)
 	$(Q)mkdir -p $(RESULTS)
 	$(Q)tests/vm/run-suite.sh --agent $(SAN_AGENT) --results $(RESULTS)/vm.log tests/vm/t-*.sh
 
+# wgagent against the IMDS stand-in on loopback (host, no root): userData, faults, clones.
+check-imds: deps $(SAN_AGENT)
+	$(Q)mkdir -p $(RESULTS)
+	$(Q)tests/azure/imds/run.sh --agent $(SAN_AGENT) --results $(RESULTS)/imds.log
+
 check: deps
 	$(Q)rm -rf $(RESULTS)
-	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm check-azure; \
+	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm check-azure check-imds; \
 	status=$$?; tests/sum-results.sh $(RESULTS)/*.log || status=1; exit $$status
 
 demo: deps $(AGENT)

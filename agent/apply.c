@@ -4,6 +4,7 @@
  * netlink messages instead of ip(8)/wg(8) processes: add link, set device,
  * addresses, MTU + up, routes. Anything created is undone on failure.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 
 #include "apply.h"
 #include "format.h"
+#include "gateway.h"
 #include "log.h"
+#include "report.h"
 #include "rtnl.h"
 #include "wgnl.h"
 
@@ -45,7 +48,7 @@ static bool full_tunnel_family(const struct wg_config *cfg, uint8_t family)
 	return false;
 }
 
-static void rules_for(uint8_t family, uint32_t table, struct rtnl_rule ret[2])
+void apply_rules_for(uint8_t family, uint32_t table, struct rtnl_rule ret[2])
 {
 	/* ip rule add not fwmark T table T; ip rule add table main suppress_prefixlength 0 */
 	ret[0] = (struct rtnl_rule){ .family = family, .table = table, .fwmark = table,
@@ -121,7 +124,7 @@ static int add_full_tunnel(struct rtnl *rt, const struct wg_config *cfg, uint32_
 		if (r < 0)
 			return log_errno(r, "up: %s: adding default route to table %u", cfg->ifname,
 					 cfg->fwmark);
-		rules_for(families[i], cfg->fwmark, rules);
+		apply_rules_for(families[i], cfg->fwmark, rules);
 		for (size_t j = 0; j < ELEMENTSOF(rules); j++) {
 			/*
 			 * Without a priority the kernel never answers EEXIST, it stacks
@@ -139,6 +142,7 @@ static int add_full_tunnel(struct rtnl *rt, const struct wg_config *cfg, uint32_
 			if (r < 0)
 				log_warn("up: %s: cannot set net.ipv4.conf.all.src_valid_mark: %s",
 					 cfg->ifname, strerror(-r));
+			apply_azure_safety(rt, ifindex, cfg->fwmark, true);
 		}
 	}
 	return 0;
@@ -151,11 +155,12 @@ static void remove_rules(struct rtnl *rt, uint32_t table)
 	for (size_t i = 0; i < ELEMENTSOF(families); i++) {
 		struct rtnl_rule rules[2];
 
-		rules_for(families[i], table, rules);
+		apply_rules_for(families[i], table, rules);
 		for (size_t j = 0; j < ELEMENTSOF(rules); j++)
 			while (rtnl_rule_del(rt, &rules[j]) == 0)
 				; /* duplicates from earlier runs go too */
 	}
+	apply_azure_safety(rt, 0, 0, false);
 }
 
 int apply_up(struct wg_config *cfg)
@@ -264,8 +269,87 @@ int apply_down(const char *ifname)
 	r = rtnl_link_del(rt, ifname);
 	if (r < 0)
 		log_errno(r, "down: deleting '%s'", ifname);
+	else
+		(void)gateway_down(ifname, DEFAULT_RUN_DIR); /* logs; the link is gone anyway */
 out:
 	wgnl_close(nl);
 	rtnl_close(rt);
 	return r;
+}
+
+#define MTU_PROBE_ENDPOINTS 32
+
+static const char *const azure_platform[] = { "168.63.129.16", "169.254.169.254" };
+
+void apply_azure_safety(struct rtnl *rt, uint32_t wg_ifindex, uint32_t fwmark, bool add)
+{
+	for (size_t i = 0; i < ELEMENTSOF(azure_platform); i++) {
+		struct ip_prefix dst = { .family = AF_INET, .cidr = 32 };
+		union wg_sockaddr sa = { .in = { .sin_family = AF_INET } };
+		struct rtnl_route_info via;
+		int r;
+
+		inet_pton(AF_INET, azure_platform[i], &dst.addr.ip4);
+		if (!add) {
+			r = rtnl_route_del_ours(rt, &dst, RT_TABLE_MAIN);
+			if (r < 0 && r != -ESRCH && r != -ENOENT)
+				log_warn("removing the route for %s: %s", azure_platform[i],
+					 strerror(-r));
+			continue;
+		}
+		sa.in.sin_addr = dst.addr.ip4;
+		/* With the fwmark, the lookup skips the tunnel: this is the primary NIC's path. */
+		r = rtnl_route_get(rt, &sa, fwmark, &via);
+		if (r < 0 || via.oif == 0 || via.oif == wg_ifindex)
+			continue; /* no path outside the tunnel: nothing to keep */
+		r = rtnl_route_add_via(rt, &dst, via.gateway4, via.oif, RT_TABLE_MAIN);
+		/* EEXIST: main has one already (Azure's DHCP gives these routes); it stays theirs. */
+		if (r < 0 && r != -EEXIST)
+			log_warn("keeping %s on the primary interface: %s", azure_platform[i],
+				 strerror(-r));
+	}
+}
+
+static uint32_t path_mtu(struct rtnl *rt, const union wg_sockaddr *dst, uint32_t fwmark)
+{
+	struct rtnl_route_info via;
+	uint32_t mtu = 0;
+
+	if (rtnl_route_get(rt, dst, fwmark, &via) < 0 || via.oif == 0)
+		return 0;
+	if (via.mtu)
+		return via.mtu;
+	return rtnl_link_mtu_by_index(rt, via.oif, &mtu) < 0 ? 0 : mtu;
+}
+
+uint32_t apply_default_mtu(const struct wg_config *cfg)
+{
+	struct rtnl *rt = NULL;
+	uint32_t mtu = 0, m;
+
+	if (rtnl_open(&rt) < 0)
+		return WG_DEFAULT_MTU;
+	/* A route lookup each: enough endpoints to see every path, not 10,000 of them. */
+	for (size_t i = 0, n = 0; i < cfg->n_peers && n < MTU_PROBE_ENDPOINTS; i++) {
+		const union wg_sockaddr *ep = &cfg->peers[i].endpoint.addr;
+
+		if (ep->sa.sa_family != AF_INET && ep->sa.sa_family != AF_INET6)
+			continue;
+		n++;
+		m = path_mtu(rt, ep, cfg->has_fwmark ? cfg->fwmark : 0);
+		if (m > mtu)
+			mtu = m;
+	}
+	if (mtu == 0) {
+		/* No endpoints (a server): the device of the default route, as wg-quick does. */
+		union wg_sockaddr any = { .in = { .sin_family = AF_INET } };
+
+		inet_pton(AF_INET, "192.0.2.1", &any.in.sin_addr); /* any non-local address */
+		mtu = path_mtu(rt, &any, cfg->has_fwmark ? cfg->fwmark : 0);
+	}
+	rtnl_close(rt);
+	/* WireGuard adds up to 80 bytes (IPv6 + UDP + its header); a tinier path is not believed. */
+	if (mtu < 576 + 80)
+		return WG_DEFAULT_MTU;
+	return mtu - 80;
 }

@@ -10,11 +10,11 @@
 #include "apply.h"
 #include "commands.h"
 #include "conf.h"
+#include "identity.h"
 #include "key.h"
 #include "log.h"
 #include "resolve.h"
 
-#define DEFAULT_STATE_DIR "/var/lib/wgagent"
 /* How long a temporarily failing name lookup is retried, as wg(8) does. */
 #define RESOLVE_RETRY_SECONDS 15
 
@@ -172,37 +172,16 @@ static int load_config(const struct up_args *a, struct wg_config **ret)
 	return 0;
 }
 
-/* The key that this machine generated for the interface, made on first use. */
+/*
+ * The key that this machine generated for the interface, made on first use
+ * and bound to this machine (identity.c; `up` knows the SMBIOS UUID only).
+ */
 static int ensure_private_key(struct wg_config *cfg, const char *state_dir)
 {
-	_cleanup_free_ char *path = NULL;
-	bool world_readable = false;
-	int r;
+	struct identity id = { { 0 }, { 0 } };
 
-	if (cfg->has_private_key)
-		return 0;
-	if (asprintf(&path, "%s/%s.key", state_dir, cfg->ifname) < 0)
-		return log_errno(-ENOMEM, "up");
-	r = key_read_file(path, &cfg->private_key, &world_readable);
-	if (r == 0) {
-		if (world_readable)
-			log_warn("'%s' is world-readable; it holds a private key", path);
-		cfg->has_private_key = true;
-		return 0;
-	}
-	if (r != -ENOENT)
-		return log_errno(r, "up: reading the generated key '%s'", path);
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
-		return log_errno(-errno, "up: creating '%s'", state_dir);
-	key_generate_private(&cfg->private_key);
-	r = key_write_file(path, &cfg->private_key);
-	if (r < 0) {
-		key_wipe(&cfg->private_key);
-		return log_errno(r, "up: storing the generated key in '%s'", path);
-	}
-	cfg->has_private_key = true;
-	log_info("%s: generated a private key, kept in '%s'", cfg->ifname, path);
-	return 0;
+	identity_read_product_uuid(DMI_PRODUCT_UUID, &id);
+	return identity_ensure_key(cfg, state_dir, &id, NULL);
 }
 
 int cmd_up_main(int argc, char *argv[])

@@ -14,5 +14,8 @@ int cmd_down_main(int argc, char *argv[]);
 int cmd_show_main(int argc, char *argv[]);
 int cmd_genkey_main(int argc, char *argv[]);
 int cmd_pubkey_main(int argc, char *argv[]);
+int cmd_sync_main(int argc, char *argv[]);
+int cmd_run_main(int argc, char *argv[]);
+int cmd_identity_main(int argc, char *argv[]);
 
 #endif

@@ -63,3 +63,15 @@ int resolve_endpoints(struct wg_config *cfg, unsigned retry_seconds, char *err, 
 	}
 	return 0;
 }
+
+int resolve_peer_once(struct wg_peer *peer, int *ret_gai)
+{
+	int gai = 0, r;
+
+	if (!peer->endpoint.host || peer->endpoint.addr.sa.sa_family != AF_UNSPEC)
+		return 0;
+	r = resolve_one(peer, 0, &gai);
+	if (ret_gai)
+		*ret_gai = gai;
+	return r;
+}

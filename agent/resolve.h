@@ -14,4 +14,12 @@
  */
 int resolve_endpoints(struct wg_config *cfg, unsigned retry_seconds, char *err, size_t errlen);
 
+/*
+ * One getaddrinfo() for a peer whose endpoint is a host name not resolved
+ * yet; no retries (callers retry in the background). 0 (resolved, or nothing
+ * to do), or a negative errno with the resolver's EAI_* code in *ret_gai
+ * (EAI_AGAIN, EAI_NONAME, ...). Logs nothing.
+ */
+int resolve_peer_once(struct wg_peer *peer, int *ret_gai);
+
 #endif

@@ -241,6 +241,13 @@ int rtnl_build_rule(void *buf, size_t len, uint32_t seq, uint16_t type,
 		return -EMSGSIZE;
 	if (rule->protocol && !mnl_attr_put_u8_check(nlh, len, FRA_PROTOCOL, rule->protocol))
 		return -EMSGSIZE;
+	if (rule->has_dst) {
+		if (rule->dst.family != rule->family || !prefix_ok(&rule->dst))
+			return -EINVAL;
+		frh->dst_len = rule->dst.cidr;
+		if (!mnl_attr_put_check(nlh, len, FRA_DST, addr_len(rule->family), &rule->dst.addr))
+			return -EMSGSIZE;
+	}
 	return (int)nlh->nlmsg_len;
 }
 
@@ -271,6 +278,11 @@ static int link_attr(const struct nlattr *attr, void *data)
 		break;
 	case IFLA_LINKINFO:
 		return mnl_attr_parse_nested(attr, linkinfo_attr, info);
+	case IFLA_MTU:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		info->mtu = mnl_attr_get_u32(attr);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -500,4 +512,450 @@ int rtnl_rule_del(struct rtnl *rt, const struct rtnl_rule *rule)
 	return request(rt, buf,
 		       rtnl_build_rule(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), RTM_DELRULE,
 				       rule));
+}
+
+/* ---------------------------------------------------------------- state dumps */
+
+static int build_dump(void *buf, size_t len, uint32_t seq, uint16_t type, uint8_t family)
+{
+	struct nlmsghdr *nlh;
+	void *hdr;
+	size_t extra = type == RTM_GETADDR ? sizeof(struct ifaddrmsg) : sizeof(struct rtmsg);
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EINVAL;
+	nlh = put_header(buf, len, type, NLM_F_DUMP, seq, extra, &hdr);
+	if (!nlh)
+		return -EMSGSIZE;
+	nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK; /* a dump ends with NLMSG_DONE */
+	/* Both headers start with the family byte. */
+	*(uint8_t *)hdr = family;
+	return (int)nlh->nlmsg_len;
+}
+
+int rtnl_build_getaddr(void *buf, size_t len, uint32_t seq, uint8_t family)
+{
+	return build_dump(buf, len, seq, RTM_GETADDR, family);
+}
+
+int rtnl_build_getroute(void *buf, size_t len, uint32_t seq, uint8_t family)
+{
+	return build_dump(buf, len, seq, RTM_GETROUTE, family);
+}
+
+struct addr_attrs {
+	const struct nlattr *local, *address;
+};
+
+static int addr_attr(const struct nlattr *attr, void *data)
+{
+	struct addr_attrs *a = data;
+
+	if (mnl_attr_get_type(attr) == IFA_LOCAL)
+		a->local = attr;
+	else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
+		a->address = attr;
+	return MNL_CB_OK;
+}
+
+int rtnl_parse_addr(const struct nlmsghdr *nlh, uint32_t *ret_ifindex, struct ip_prefix *ret)
+{
+	struct addr_attrs a = { 0 };
+	const struct ifaddrmsg *ifa;
+	const struct nlattr *use;
+	struct ip_prefix p = { 0 };
+	size_t alen;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
+		return -EBADMSG;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	alen = addr_len(ifa->ifa_family);
+	if (alen == 0 || ifa->ifa_prefixlen > alen * 8)
+		return -EBADMSG;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, &a) != MNL_CB_OK)
+		return -EBADMSG;
+	/* IFA_LOCAL is the address itself; IFA_ADDRESS is the peer's on point-to-point links. */
+	use = a.local ? a.local : a.address;
+	if (!use || mnl_attr_get_payload_len(use) != alen)
+		return -EBADMSG;
+	p.family = ifa->ifa_family;
+	p.cidr = ifa->ifa_prefixlen;
+	memcpy(&p.addr, mnl_attr_get_payload(use), alen);
+	*ret_ifindex = ifa->ifa_index;
+	*ret = p;
+	return 0;
+}
+
+struct route_attrs {
+	struct rtnl_route_info *info;
+	size_t alen;
+	bool bad;
+};
+
+static int route_metric(const struct nlattr *attr, void *data)
+{
+	struct rtnl_route_info *info = data;
+
+	if (mnl_attr_get_type(attr) == RTAX_MTU && mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+		info->mtu = mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+static int route_attr(const struct nlattr *attr, void *data)
+{
+	struct route_attrs *ra = data;
+	struct rtnl_route_info *info = ra->info;
+
+	switch (mnl_attr_get_type(attr)) {
+	case RTA_DST:
+		if (mnl_attr_get_payload_len(attr) != ra->alen)
+			ra->bad = true;
+		else
+			memcpy(&info->route.dst.addr, mnl_attr_get_payload(attr), ra->alen);
+		break;
+	case RTA_OIF:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			ra->bad = true;
+		else
+			info->oif = mnl_attr_get_u32(attr);
+		break;
+	case RTA_TABLE:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			ra->bad = true;
+		else
+			info->route.table = mnl_attr_get_u32(attr);
+		break;
+	case RTA_GATEWAY:
+		if (ra->alen == sizeof(uint32_t) && mnl_attr_get_payload_len(attr) == ra->alen)
+			memcpy(&info->gateway4, mnl_attr_get_payload(attr), sizeof(uint32_t));
+		break;
+	case RTA_METRICS:
+		if (mnl_attr_parse_nested(attr, route_metric, info) != MNL_CB_OK)
+			ra->bad = true;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int rtnl_parse_route(const struct nlmsghdr *nlh, struct rtnl_route_info *ret)
+{
+	struct rtnl_route_info info = { 0 };
+	struct route_attrs ra = { .info = &info };
+	const struct rtmsg *rtm;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return -EBADMSG;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	ra.alen = addr_len(rtm->rtm_family);
+	if (ra.alen == 0 || rtm->rtm_dst_len > ra.alen * 8)
+		return -EBADMSG;
+	info.route.dst.family = rtm->rtm_family;
+	info.route.dst.cidr = rtm->rtm_dst_len;
+	info.route.table = rtm->rtm_table;
+	info.protocol = rtm->rtm_protocol;
+	info.type = rtm->rtm_type;
+	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr, &ra) != MNL_CB_OK || ra.bad)
+		return -EBADMSG;
+	*ret = info;
+	return 0;
+}
+
+static int mtu_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct rtnl_link_info info;
+	uint32_t *mtu = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	if (rtnl_parse_link(nlh, &info) < 0)
+		return -EBADMSG;
+	*mtu = info.mtu;
+	return 0;
+}
+
+int rtnl_link_mtu(struct rtnl *rt, const char *ifname, uint32_t *ret)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+	uint32_t mtu = 0;
+	int r;
+
+	if (!ifname)
+		return -EINVAL;
+	r = rtnl_build_getlink(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), ifname);
+	if (r >= 0)
+		r = nl_transact(&rt->sock, buf, (size_t)r, mtu_msg, &mtu);
+	if (r < 0)
+		return r;
+	*ret = mtu;
+	return 0;
+}
+
+struct list_ctx {
+	uint32_t ifindex;
+	uint8_t protocol;
+	void *items;
+	size_t n, size;
+};
+
+static void *list_append(struct list_ctx *l)
+{
+	void *v;
+
+	/* Grow in powers of two; the lists are small except for big route tables. */
+	if ((l->n & (l->n - 1)) == 0) {
+		v = reallocarray(l->items, l->n ? l->n * 2 : 1, l->size);
+		if (!v)
+			return NULL;
+		l->items = v;
+	}
+	return (uint8_t *)l->items + l->size * l->n++;
+}
+
+static int addr_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct list_ctx *l = data;
+	struct ip_prefix p, *slot;
+	uint32_t ifindex;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return 0;
+	if (rtnl_parse_addr(nlh, &ifindex, &p) < 0)
+		return -EBADMSG;
+	if (ifindex != l->ifindex)
+		return 0;
+	slot = list_append(l);
+	if (!slot)
+		return -ENOMEM;
+	*slot = p;
+	return 0;
+}
+
+static int route_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct list_ctx *l = data;
+	struct rtnl_route_info info;
+	struct rt_route *slot;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	if (rtnl_parse_route(nlh, &info) < 0)
+		return -EBADMSG;
+	if (info.oif != l->ifindex || info.protocol != l->protocol || info.type != RTN_UNICAST)
+		return 0;
+	slot = list_append(l);
+	if (!slot)
+		return -ENOMEM;
+	*slot = info.route;
+	return 0;
+}
+
+static int list_dump(struct rtnl *rt, uint16_t type, struct list_ctx *l)
+{
+	static const uint8_t families[] = { AF_INET, AF_INET6 };
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+	int r = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(families); i++) {
+		size_t start = l->n;
+
+		for (unsigned attempt = 0;; attempt++) {
+			l->n = start;
+			r = type == RTM_GETADDR
+				    ? rtnl_build_getaddr(buf, sizeof(buf), nl_sock_next_seq(&rt->sock),
+							 families[i])
+				    : rtnl_build_getroute(buf, sizeof(buf),
+							  nl_sock_next_seq(&rt->sock), families[i]);
+			if (r < 0)
+				return r;
+			r = nl_transact(&rt->sock, buf, (size_t)r,
+					type == RTM_GETADDR ? addr_msg : route_msg, l);
+			if (r != -EINTR)
+				break;
+			if (attempt + 1 >= RTNL_DUMP_RETRIES)
+				return -EAGAIN;
+		}
+		/* A kernel without IPv6 answers the IPv6 dump with -EAFNOSUPPORT: nothing there. */
+		if (r == -EAFNOSUPPORT && families[i] == AF_INET6)
+			r = 0;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int rtnl_addr_list(struct rtnl *rt, uint32_t ifindex, struct ip_prefix **ret, size_t *ret_n)
+{
+	struct list_ctx l = { .ifindex = ifindex, .size = sizeof(struct ip_prefix) };
+	int r = list_dump(rt, RTM_GETADDR, &l);
+
+	if (r < 0) {
+		free(l.items);
+		return r;
+	}
+	*ret = l.items;
+	*ret_n = l.n;
+	return 0;
+}
+
+int rtnl_route_list(struct rtnl *rt, uint32_t ifindex, uint8_t protocol, struct rt_route **ret,
+		    size_t *ret_n)
+{
+	struct list_ctx l = { .ifindex = ifindex, .protocol = protocol,
+			      .size = sizeof(struct rt_route) };
+	int r = list_dump(rt, RTM_GETROUTE, &l);
+
+	if (r < 0) {
+		free(l.items);
+		return r;
+	}
+	*ret = l.items;
+	*ret_n = l.n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- route lookup */
+
+int rtnl_build_route_get(void *buf, size_t len, uint32_t seq, const union wg_sockaddr *dst,
+			 uint32_t mark)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	const void *addr;
+	size_t alen;
+
+	if (dst->sa.sa_family == AF_INET)
+		addr = &dst->in.sin_addr;
+	else if (dst->sa.sa_family == AF_INET6)
+		addr = &dst->in6.sin6_addr;
+	else
+		return -EINVAL;
+	alen = addr_len((uint8_t)dst->sa.sa_family);
+	nlh = put_header(buf, len, RTM_GETROUTE, 0, seq, sizeof(*rtm), (void **)&rtm);
+	if (!nlh)
+		return -EMSGSIZE;
+	rtm->rtm_family = (uint8_t)dst->sa.sa_family;
+	rtm->rtm_dst_len = (uint8_t)(alen * 8);
+	if (!mnl_attr_put_check(nlh, len, RTA_DST, alen, addr))
+		return -EMSGSIZE;
+	if (mark && !mnl_attr_put_u32_check(nlh, len, RTA_MARK, mark))
+		return -EMSGSIZE;
+	return (int)nlh->nlmsg_len;
+}
+
+struct route_get_ctx {
+	struct rtnl_route_info info;
+	bool found;
+};
+
+static int route_get_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_get_ctx *c = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	if (rtnl_parse_route(nlh, &c->info) < 0)
+		return -EBADMSG;
+	c->found = true;
+	return 0;
+}
+
+int rtnl_route_get(struct rtnl *rt, const union wg_sockaddr *dst, uint32_t mark,
+		   struct rtnl_route_info *ret)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+	struct route_get_ctx c = { .found = false };
+	int r;
+
+	r = rtnl_build_route_get(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), dst, mark);
+	if (r < 0)
+		return r;
+	/* The route comes first, then the ACK. */
+	r = nl_transact(&rt->sock, buf, (size_t)r, route_get_msg, &c);
+	if (r == 0 && !c.found)
+		return -ENETUNREACH;
+	if (r < 0)
+		return r;
+	*ret = c.info;
+	return 0;
+}
+
+int rtnl_link_mtu_by_index(struct rtnl *rt, uint32_t ifindex, uint32_t *ret)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	uint32_t mtu = 0;
+	int r;
+
+	if (ifindex == 0 || ifindex > INT32_MAX)
+		return -EINVAL;
+	nlh = put_header(buf, sizeof(buf), RTM_GETLINK, 0, nl_sock_next_seq(&rt->sock),
+			 sizeof(*ifi), (void **)&ifi);
+	if (!nlh)
+		return -EMSGSIZE;
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	r = nl_transact(&rt->sock, buf, nlh->nlmsg_len, mtu_msg, &mtu);
+	if (r < 0)
+		return r;
+	if (mtu == 0)
+		return -ENODEV;
+	*ret = mtu;
+	return 0;
+}
+
+int rtnl_build_route_via(void *buf, size_t len, uint32_t seq, uint16_t type,
+			 const struct ip_prefix *dst, uint32_t gw4, uint32_t oif, uint32_t table)
+{
+	size_t alen = addr_len(dst->family);
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if ((type != RTM_NEWROUTE && type != RTM_DELROUTE) || !prefix_ok(dst) ||
+	    dst->cidr != alen * 8 || (type == RTM_NEWROUTE && oif == 0) ||
+	    (gw4 && dst->family != AF_INET))
+		return -EINVAL;
+	if (table == 0)
+		table = RT_TABLE_MAIN;
+	nlh = put_header(buf, len, type, type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_EXCL : 0, seq,
+			 sizeof(*rtm), (void **)&rtm);
+	if (!nlh)
+		return -EMSGSIZE;
+	rtm->rtm_family = dst->family;
+	rtm->rtm_dst_len = dst->cidr;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_WGAGENT;
+	rtm->rtm_type = RTN_UNICAST;
+	if (type == RTM_DELROUTE)
+		rtm->rtm_scope = RT_SCOPE_NOWHERE;
+	else
+		rtm->rtm_scope = gw4 || dst->family == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	if (!mnl_attr_put_check(nlh, len, RTA_DST, alen, &dst->addr))
+		return -EMSGSIZE;
+	if (gw4 && !mnl_attr_put_check(nlh, len, RTA_GATEWAY, sizeof(gw4), &gw4))
+		return -EMSGSIZE;
+	if (oif && !mnl_attr_put_u32_check(nlh, len, RTA_OIF, oif))
+		return -EMSGSIZE;
+	if (table >= 256 && !mnl_attr_put_u32_check(nlh, len, RTA_TABLE, table))
+		return -EMSGSIZE;
+	return (int)nlh->nlmsg_len;
+}
+
+int rtnl_route_add_via(struct rtnl *rt, const struct ip_prefix *dst, uint32_t gw4, uint32_t oif,
+		       uint32_t table)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_route_via(buf, sizeof(buf), nl_sock_next_seq(&rt->sock),
+					    RTM_NEWROUTE, dst, gw4, oif, table));
+}
+
+int rtnl_route_del_ours(struct rtnl *rt, const struct ip_prefix *dst, uint32_t table)
+{
+	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+
+	return request(rt, buf,
+		       rtnl_build_route_via(buf, sizeof(buf), nl_sock_next_seq(&rt->sock),
+					    RTM_DELROUTE, dst, 0, 0, table));
 }

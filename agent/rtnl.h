@@ -65,6 +65,8 @@ struct rtnl_rule {
 	int suppress_prefixlen; /* -1 = none */
 	uint32_t priority;	/* 0 = the kernel picks */
 	uint8_t protocol;	/* 0 = none (del: any) */
+	bool has_dst;		/* "to DST" */
+	struct ip_prefix dst;
 };
 
 int rtnl_rule_add(struct rtnl *rt, const struct rtnl_rule *rule);
@@ -96,7 +98,61 @@ struct rtnl_link_info {
 	uint32_t ifindex;
 	const char *ifname;
 	const char *kind;
+	uint32_t mtu; /* 0 if absent */
 };
 int rtnl_parse_link(const struct nlmsghdr *nlh, struct rtnl_link_info *ret); /* 0 or -EBADMSG */
+
+/* ---------------------------------------------------------------- state dumps (reconcile) */
+
+/* A route wgagent owns: a destination through the interface, in a table. */
+struct rt_route {
+	struct ip_prefix dst; /* host bits zeroed */
+	uint32_t table;	      /* RT_TABLE_MAIN = 254 */
+};
+
+/* The link's MTU; -ENODEV if there is no such link. */
+int rtnl_link_mtu(struct rtnl *rt, const char *ifname, uint32_t *ret);
+/* Every address on ifindex (both families); free(*ret). */
+int rtnl_addr_list(struct rtnl *rt, uint32_t ifindex, struct ip_prefix **ret, size_t *ret_n);
+/* Unicast routes through ifindex with rtm_protocol == protocol, in all tables; free(*ret). */
+int rtnl_route_list(struct rtnl *rt, uint32_t ifindex, uint8_t protocol, struct rt_route **ret,
+		    size_t *ret_n);
+
+/* Dump requests (NLM_F_DUMP) for one family, and the pure parsers of their replies. */
+int rtnl_build_getaddr(void *buf, size_t len, uint32_t seq, uint8_t family);
+int rtnl_build_getroute(void *buf, size_t len, uint32_t seq, uint8_t family);
+/* 0, or -EBADMSG. */
+int rtnl_parse_addr(const struct nlmsghdr *nlh, uint32_t *ret_ifindex, struct ip_prefix *ret);
+struct rtnl_route_info {
+	struct rt_route route;
+	uint32_t oif; /* 0 if none (multipath, blackhole) */
+	uint8_t protocol;
+	uint8_t type;
+	uint32_t gateway4; /* network order; 0 if none (IPv4 only) */
+	uint32_t mtu;	   /* RTAX_MTU, 0 if none */
+};
+int rtnl_parse_route(const struct nlmsghdr *nlh, struct rtnl_route_info *ret);
+
+/*
+ * `ip route get DST [mark MARK]`: the route the kernel would use (RTM_GETROUTE
+ * without NLM_F_DUMP). Returns 0, -ENETUNREACH (no route) or -errno.
+ */
+int rtnl_build_route_get(void *buf, size_t len, uint32_t seq, const union wg_sockaddr *dst,
+			 uint32_t mark);
+int rtnl_route_get(struct rtnl *rt, const union wg_sockaddr *dst, uint32_t mark,
+		   struct rtnl_route_info *ret);
+/*
+ * A /32 or /128 route "DST [via GW4] dev OIF" with protocol RTPROT_WGAGENT
+ * in table (0: main): `ip route add DST via GW dev OIF proto 87`. gw4 is
+ * network order, 0 for none. del matches DST, table and our protocol only.
+ */
+int rtnl_route_add_via(struct rtnl *rt, const struct ip_prefix *dst, uint32_t gw4, uint32_t oif,
+		       uint32_t table);
+int rtnl_route_del_ours(struct rtnl *rt, const struct ip_prefix *dst, uint32_t table);
+int rtnl_build_route_via(void *buf, size_t len, uint32_t seq, uint16_t type,
+			 const struct ip_prefix *dst, uint32_t gw4, uint32_t oif, uint32_t table);
+
+/* The MTU of link ifindex; -ENODEV if there is none. */
+int rtnl_link_mtu_by_index(struct rtnl *rt, uint32_t ifindex, uint32_t *ret);
 
 #endif

@@ -663,6 +663,43 @@ int wgnl_open(struct wgnl **ret)
 
 int wgnl_set_device(struct wgnl *nl, const struct wg_config *cfg)
 {
+	return wgnl_set_device_stats(nl, cfg, NULL);
+}
+
+static void count_nested(const struct nlattr *nest, unsigned depth, struct wgnl_stats *st)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each_nested(attr, nest) {
+		st->attributes++;
+		/* depth 0: a peer; 1: its attributes; 2: one allowed IP; 3: its attributes. */
+		if (depth == 0)
+			st->peers++;
+		if (depth == 0 || depth == 2 ||
+		    (depth == 1 && mnl_attr_get_type(attr) == WGPEER_A_ALLOWEDIPS))
+			count_nested(attr, depth + 1, st);
+	}
+}
+
+void wgnl_count_set_message(const void *buf, size_t len, struct wgnl_stats *st)
+{
+	const struct nlmsghdr *nlh = buf;
+	const struct nlattr *attr;
+
+	if (len < sizeof(*nlh) || nlh->nlmsg_len > len ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr)))
+		return;
+	st->messages++;
+	st->bytes += nlh->nlmsg_len;
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		st->attributes++;
+		if (mnl_attr_get_type(attr) == WGDEVICE_A_PEERS)
+			count_nested(attr, 0, st);
+	}
+}
+
+int wgnl_set_device_stats(struct wgnl *nl, const struct wg_config *cfg, struct wgnl_stats *stats)
+{
 	alignas(struct nlmsghdr) uint8_t buf[WG_SET_BUF_SIZE];
 	struct wgnl_cursor cur = { 0 };
 	size_t max = WG_SET_MSG_MAX;
@@ -673,6 +710,8 @@ int wgnl_set_device(struct wgnl *nl, const struct wg_config *cfg)
 					  &cur);
 		if (r <= 0)
 			break;
+		if (stats)
+			wgnl_count_set_message(buf, (size_t)r, stats);
 		r = nl_transact(&nl->sock, buf, (size_t)r, NULL, NULL);
 		if (r < 0)
 			break;

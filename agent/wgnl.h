@@ -42,6 +42,20 @@ void wgnl_close(struct wgnl *nl); /* NULL ok */
  */
 int wgnl_set_device(struct wgnl *nl, const struct wg_config *cfg);
 
+/* What went to the kernel: messages, bytes, peer nests, attributes (nested ones included). */
+struct wgnl_stats {
+	size_t messages;
+	size_t bytes;
+	size_t peers;
+	size_t attributes;
+};
+
+/* wgnl_set_device() that also adds what it sent to *stats (may be NULL). */
+int wgnl_set_device_stats(struct wgnl *nl, const struct wg_config *cfg, struct wgnl_stats *stats);
+
+/* Pure: adds one built SET message (from wgnl_build_set_device()) to *st. */
+void wgnl_count_set_message(const void *buf, size_t len, struct wgnl_stats *st);
+
 /*
  * Reads a device: ifindex, ifname, keys, port, fwmark, peers with their
  * allowed IPs in kernel order. Retries inconsistent dumps, then -EAGAIN.

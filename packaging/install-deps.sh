@@ -11,7 +11,9 @@ PACKAGES="
 	libmnl-dev libsodium-dev libjson-c-dev libcurl4-openssl-dev
 	qemu-system-x86 qemu-utils linux-image-amd64
 	busybox-static wireguard-tools iproute2 iputils-ping cpio kmod bash
-	python3
+	python3 curl nftables systemd
+	libguestfs-dev libguestfs-tools debootstrap ovmf dosfstools mtools gdisk e2fsprogs
+	cloud-init xz-utils
 "
 
 missing=""

@@ -250,6 +250,10 @@ for b in "${extra_bins[@]}"; do
 done
 if [[ -n $agent ]]; then
 	add_binary "$agent" /usr/sbin/wgagent
+	# wgagent dlopen()s libcurl for IMDS and its report, so ldd does not list it.
+	libcurl=$(/sbin/ldconfig -p | awk '$1 == "libcurl.so.4" && /x86-64/ { print $NF; exit }')
+	[[ -n $libcurl ]] || die "libcurl.so.4 not found (run: make deps)"
+	add_binary "$libcurl" "$libcurl"
 fi
 for m in "${mod_order[@]}"; do
 	add_file "$moddir/$m" "$moddir/${m%.ko*}.ko"
