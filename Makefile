@@ -55,7 +55,7 @@ AGENT_LIBS := libmnl libsodium json-c
 AGENT_PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(AGENT_LIBS) libcurl 2>/dev/null)
 AGENT_PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(AGENT_LIBS) 2>/dev/null)
 
-COMMON_SRCS := common/log.c common/key.c
+COMMON_SRCS := common/log.c common/key.c common/fileio.c
 AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "identity.h"
 #include "key.h"
 #include "log.h"
@@ -202,27 +203,13 @@ static int read_identity(const char *path, struct identity *ret)
 
 static int write_identity(const char *path, const struct identity *id)
 {
-	_cleanup_free_ char *tmp = NULL;
 	char buf[256];
-	int fd, n, r = 0;
+	int n;
 
 	n = identity_format(id, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0600) < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		(void)unlink(tmp);
-	return r;
+	return write_file_atomic(path, buf, (size_t)n, 0600);
 }
 
 /* Makes sure the state folder belongs to this machine; discards keys if it does not. */

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "curl_dl.h"
+#include "fileio.h"
 #include "key.h"
 #include "log.h"
 #include "macros.h"
@@ -118,32 +119,21 @@ void report_console_line(const struct report *r, char *buf, size_t len)
 
 int report_write_pub(const char *run_dir, const struct report *r)
 {
-	_cleanup_free_ char *path = NULL, *tmp = NULL;
+	_cleanup_free_ char *path = NULL;
 	char pub[WG_KEY_B64_LEN + 1];
 	size_t n;
-	int fd, q = 0;
+	int q;
 
 	if (mkdir(run_dir, 0755) < 0 && errno != EEXIST)
 		return log_errno(-errno, "report: creating '%s'", run_dir);
-	if (asprintf(&path, "%s/%s.pub", run_dir, r->ifname) < 0 ||
-	    asprintf(&tmp, "%s/.%s.pub.XXXXXX", run_dir, r->ifname) < 0)
+	if (asprintf(&path, "%s/%s.pub", run_dir, r->ifname) < 0)
 		return log_errno(-ENOMEM, "report");
 	key_to_base64(pub, &r->public_key);
 	n = strlen(pub);
 	pub[n++] = '\n';
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return log_errno(-errno, "report: writing '%s'", path);
-	if (fchmod(fd, 0644) < 0 || write(fd, pub, n) != (ssize_t)n)
-		q = errno ? -errno : -EIO;
-	if (close(fd) < 0 && q == 0)
-		q = -errno;
-	if (q == 0 && rename(tmp, path) < 0)
-		q = -errno;
-	if (q < 0) {
-		(void)unlink(tmp);
+	q = write_file_atomic(path, pub, n, 0644);
+	if (q < 0)
 		return log_errno(q, "report: writing '%s'", path);
-	}
 	return 0;
 }
 

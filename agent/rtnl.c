@@ -365,36 +365,53 @@ int rtnl_link_set(struct rtnl *rt, uint32_t ifindex, uint32_t mtu, bool up)
 					  mtu, up));
 }
 
-static int index_msg(const struct nlmsghdr *nlh, void *data)
+/* The ifindex and MTU of one link, from an RTM_GETLINK answer. */
+struct link_numbers {
+	uint32_t ifindex;
+	uint32_t mtu;
+};
+
+static int link_numbers_msg(const struct nlmsghdr *nlh, void *data)
 {
+	struct link_numbers *out = data;
 	struct rtnl_link_info info;
-	uint32_t *ifindex = data;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return 0;
 	if (rtnl_parse_link(nlh, &info) < 0)
 		return -EBADMSG;
-	*ifindex = info.ifindex;
+	out->ifindex = info.ifindex;
+	out->mtu = info.mtu;
 	return 0;
 }
 
-int rtnl_link_index(struct rtnl *rt, const char *ifname, uint32_t *ret)
+static int link_numbers_get(struct rtnl *rt, const char *ifname, struct link_numbers *ret)
 {
 	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
-	uint32_t ifindex = 0;
+	struct link_numbers numbers = { 0 };
 	int r;
 
 	if (!ifname)
 		return -EINVAL; /* NULL would build a dump */
 	r = rtnl_build_getlink(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), ifname);
 	if (r >= 0)
-		r = nl_transact(&rt->sock, buf, (size_t)r, index_msg, &ifindex);
+		r = nl_transact(&rt->sock, buf, (size_t)r, link_numbers_msg, &numbers);
 	if (r < 0)
 		return r;
-	if (ifindex == 0)
+	if (numbers.ifindex == 0)
 		return -ENODEV;
-	*ret = ifindex;
+	*ret = numbers;
 	return 0;
+}
+
+int rtnl_link_index(struct rtnl *rt, const char *ifname, uint32_t *ret)
+{
+	struct link_numbers numbers;
+	int r = link_numbers_get(rt, ifname, &numbers);
+
+	if (r == 0)
+		*ret = numbers.ifindex;
+	return r;
 }
 
 struct kind_list {
@@ -660,34 +677,14 @@ int rtnl_parse_route(const struct nlmsghdr *nlh, struct rtnl_route_info *ret)
 	return 0;
 }
 
-static int mtu_msg(const struct nlmsghdr *nlh, void *data)
-{
-	struct rtnl_link_info info;
-	uint32_t *mtu = data;
-
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return 0;
-	if (rtnl_parse_link(nlh, &info) < 0)
-		return -EBADMSG;
-	*mtu = info.mtu;
-	return 0;
-}
-
 int rtnl_link_mtu(struct rtnl *rt, const char *ifname, uint32_t *ret)
 {
-	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
-	uint32_t mtu = 0;
-	int r;
+	struct link_numbers numbers;
+	int r = link_numbers_get(rt, ifname, &numbers);
 
-	if (!ifname)
-		return -EINVAL;
-	r = rtnl_build_getlink(buf, sizeof(buf), nl_sock_next_seq(&rt->sock), ifname);
-	if (r >= 0)
-		r = nl_transact(&rt->sock, buf, (size_t)r, mtu_msg, &mtu);
-	if (r < 0)
-		return r;
-	*ret = mtu;
-	return 0;
+	if (r == 0)
+		*ret = numbers.mtu;
+	return r;
 }
 
 struct list_ctx {
@@ -882,9 +879,9 @@ int rtnl_route_get(struct rtnl *rt, const union wg_sockaddr *dst, uint32_t mark,
 int rtnl_link_mtu_by_index(struct rtnl *rt, uint32_t ifindex, uint32_t *ret)
 {
 	alignas(struct nlmsghdr) uint8_t buf[RTNL_REQ_SIZE];
+	struct link_numbers numbers = { 0 };
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
-	uint32_t mtu = 0;
 	int r;
 
 	if (ifindex == 0 || ifindex > INT32_MAX)
@@ -895,12 +892,12 @@ int rtnl_link_mtu_by_index(struct rtnl *rt, uint32_t ifindex, uint32_t *ret)
 		return -EMSGSIZE;
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = (int)ifindex;
-	r = nl_transact(&rt->sock, buf, nlh->nlmsg_len, mtu_msg, &mtu);
+	r = nl_transact(&rt->sock, buf, nlh->nlmsg_len, link_numbers_msg, &numbers);
 	if (r < 0)
 		return r;
-	if (mtu == 0)
+	if (numbers.mtu == 0)
 		return -ENODEV;
-	*ret = mtu;
+	*ret = numbers.mtu;
 	return 0;
 }
 

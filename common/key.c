@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "fileio.h"
 #include "key.h"
 #include "macros.h"
 
@@ -127,26 +128,13 @@ int key_read_file(const char *path, struct wg_key *ret, bool *ret_world_readable
 int key_write_file(const char *path, const struct wg_key *key)
 {
 	char b64[WG_KEY_B64_LEN + 1];
-	_cleanup_free_ char *tmp = NULL;
-	int fd, r = 0;
 	size_t len;
+	int r;
 
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	key_to_base64(b64, key);
 	len = strlen(b64);
 	b64[len++] = '\n';
-	if (fchmod(fd, 0600) < 0 || write(fd, b64, len) != (ssize_t)len || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
+	r = write_file_atomic(path, b64, len, 0600);
 	sodium_memzero(b64, sizeof(b64));
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		(void)unlink(tmp);
 	return r;
 }
