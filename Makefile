@@ -114,10 +114,12 @@ check-unit: deps $(UNIT)
 	$(Q)$(UNIT) | tee $(RESULTS)/unit.log
 
 # The fuzz harnesses, run over their committed corpora with gcc + ASan/UBSan.
-FUZZERS := conf wgnl-dump imds
+FUZZERS := conf wgnl-dump imds upload
 FUZZ_REPLAY := $(patsubst %,build/san/tests/fuzz/replay-%,$(FUZZERS))
+# Each harness links the agent's sources and the builder's pure ones (all parsers live there).
+FUZZ_SRCS = $(AGENT_SRCS) $(COMMON_SRCS) $(sort $(BUILDER_UNIT_SRCS))
 build/san/tests/fuzz/replay-%: build/san/tests/fuzz/fuzz-%.o build/san/tests/fuzz/replay.o \
-		$(call san_objs,$(AGENT_SRCS) $(COMMON_SRCS))
+		$(call san_objs,$(FUZZ_SRCS))
 	$(call say,LD-SAN,$@)$(CC) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(AGENT_PKG_LIBS)
 
 check-fuzz: deps $(FUZZ_REPLAY)
@@ -133,7 +135,7 @@ fuzz:
 	$(Q)mkdir -p build/fuzz
 	$(Q)for f in $(FUZZERS); do \
 		clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Iagent \
-			tests/fuzz/fuzz-$$f.c $(AGENT_SRCS) $(COMMON_SRCS) $(AGENT_PKG_CFLAGS) $(AGENT_PKG_LIBS) \
+			tests/fuzz/fuzz-$$f.c $(FUZZ_SRCS) $(AGENT_PKG_CFLAGS) $(AGENT_PKG_LIBS) \
 			-o build/fuzz/fuzz-$$f || exit 1; \
 		mkdir -p build/fuzz/new-$$f; \
 		build/fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/new-$$f tests/fuzz/corpus/$$f \
