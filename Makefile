@@ -7,7 +7,8 @@
 #   make check      everything below, with ASan+UBSan; ends "N passed, N failed"
 #   make check-unit | check-fuzz | check-vm | check-azure | check-image | check-imds
 #   make fuzz       libFuzzer (clang) on every harness, FUZZ_SECONDS each
-#   make demo       a WireGuard tunnel between two namespaces, in a qemu guest
+#   make demo       bake the local Debian 12 base, boot two VMs from it, show their tunnel
+#   make demo-netns a WireGuard tunnel between two namespaces, in a qemu guest
 #   make bench      benchmarks (never pass/fail)
 #   make install    PREFIX, DESTDIR, BINDIR, SBINDIR, MANDIR, SYSTEMDUNITDIR
 #
@@ -79,7 +80,7 @@ ifeq ($(WITH_BUILDER),yes)
 PROGRAMS += $(BUILDER)
 endif
 
-.PHONY: all deps check check-unit check-fuzz check-vm check-imds demo bench bench-vm install clean distclean fuzz
+.PHONY: all deps check check-unit check-fuzz check-vm check-imds demo demo-netns bench bench-vm install clean distclean fuzz
 all: $(PROGRAMS)
 
 build/rel/%.o: %.c
@@ -153,10 +154,15 @@ check-imds: deps $(SAN_AGENT)
 
 check: deps
 	$(Q)rm -rf $(RESULTS)
-	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm check-azure check-imds; \
+	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm check-azure check-image check-imds; \
 	status=$$?; tests/sum-results.sh $(RESULTS)/*.log || status=1; exit $$status
 
-demo: deps $(AGENT)
+# Bakes the local Debian 12 base and boots two VMs from it that bring up a tunnel.
+demo: deps $(AGENT) $(BUILDER)
+	$(Q)tests/image/demo.sh --wgbake $(BUILDER) --agent $(AGENT)
+
+# The quick one: wgagent between two namespaces in one qemu guest.
+demo-netns: deps $(AGENT)
 	$(Q)tests/vm/run-suite.sh --agent $(AGENT) --demo tests/vm/demo.sh
 
 # Benchmarks inside a guest (wgagent vs wg-quick / wg setconf / wg syncconf), then on the host.

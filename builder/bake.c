@@ -37,9 +37,10 @@ int bake_overlay_create(const char *base, const char *base_format, uint64_t size
 {
 	_cleanup_free_ char *abs = realpath(base, NULL);
 	char sz[32];
-	char *argv[] = { (char *)"qemu-img", (char *)"create", (char *)"-q", (char *)"-f",
-			 (char *)"qcow2", (char *)"-F", (char *)base_format, (char *)"-b", abs,
-			 (char *)overlay, size ? sz : NULL, NULL };
+	char *argv[] = {(char *)"qemu-img",  (char *)"create", (char *)"-q",
+			(char *)"-f",	     (char *)"qcow2",  (char *)"-F",
+			(char *)base_format, (char *)"-b",     abs,
+			(char *)overlay,     size ? sz : NULL, NULL};
 
 	if (!abs)
 		return log_errno(-errno, "base image '%s'", base);
@@ -157,8 +158,10 @@ static int resize_root(guestfs_h *g, const char *root, struct bake_result *res)
 			last = parts->val[i].part_num;
 	guestfs_free_partition_list(parts);
 	if (partnum != last)
-		return log_errno(-ENOTSUP, "resize: the root filesystem '%s' is not on the last "
-				 "partition", root);
+		return log_errno(-ENOTSUP,
+				 "resize: the root filesystem '%s' is not on the last "
+				 "partition",
+				 root);
 	parttype = guestfs_part_get_parttype(g, dev);
 	if (!parttype)
 		return gfs_fail(g, "resize: partition table type of '%s'", dev);
@@ -236,8 +239,8 @@ static int install_packages(guestfs_h *g, const struct bake_opts *o, bool networ
 	}
 	for (size_t i = 0; i < s->n_debs; i++) {
 		_cleanup_free_ char *local = spec_path(s, s->debs[i]), *remote = NULL, *info = NULL;
-		char *argv[] = { (char *)"dpkg-deb", (char *)"--show",
-				 (char *)"--showformat=${Package}\t${Version}\n", local, NULL };
+		char *argv[] = {(char *)"dpkg-deb", (char *)"--show",
+				(char *)"--showformat=${Package}\t${Version}\n", local, NULL};
 		const struct pkg *have;
 		const char *base;
 		char *tab;
@@ -279,7 +282,8 @@ static int install_packages(guestfs_h *g, const struct bake_opts *o, bool networ
 	if (s->n_apt || (n_upload && network)) {
 		/* with network, apt fixes up what dpkg -i left unconfigured (-f) */
 		fputs(network ? "rc=0; apt-get " APT_OPTS "--no-install-recommends -f install"
-			      : "[ $rc -ne 0 ] || apt-get " APT_OPTS "--no-install-recommends install",
+			      : "[ $rc -ne 0 ] || apt-get " APT_OPTS
+				"--no-install-recommends install",
 		      f);
 		for (size_t i = 0; i < s->n_apt; i++)
 			fprintf(f, " %s", s->apt[i]); /* checked against [a-z0-9+-.:=~] */
@@ -368,17 +372,19 @@ static int install_modules(guestfs_h *g, const struct spec *s)
 	if (fclose(f) != 0)
 		return log_errno(-ENOMEM, "bake");
 	for (size_t i = 0; i < s->n_modules; i++) {
-		_cleanup_free_ char *pat = NULL, *cmd = NULL, *q = NULL;
+		_cleanup_free_ char *cmd = NULL, *q = NULL;
 		char *found = NULL;
 
 		/* built in, or a module file for at least one installed kernel */
 		q = shell_quote(s->modules[i]);
-		if (!q || asprintf(&cmd,
-				   "m=%s; for d in /lib/modules/*/; do "
-				   "grep -qE \"/$m\\.ko\" \"$d/modules.builtin\" 2>/dev/null && echo y; "
-				   "grep -qE \"/$m\\.ko(\\.[a-z]+)?:\" \"$d/modules.dep\" 2>/dev/null && echo y; "
-				   "done; true",
-				   q) < 0)
+		if (!q ||
+		    asprintf(&cmd,
+			     "m=%s; for d in /lib/modules/*/; do "
+			     "grep -qE \"/$m\\.ko\" \"$d/modules.builtin\" 2>/dev/null && echo y; "
+			     "grep -qE \"/$m\\.ko(\\.[a-z]+)?:\" \"$d/modules.dep\" 2>/dev/null && "
+			     "echo y; "
+			     "done; true",
+			     q) < 0)
 			return log_errno(-ENOMEM, "bake");
 		if (guest_sh(g, "looking for kernel modules", cmd, &found) < 0)
 			return -EIO;
@@ -388,7 +394,6 @@ static int install_modules(guestfs_h *g, const struct spec *s)
 					 s->modules[i]);
 		}
 		free(found);
-		(void)pat;
 	}
 	if (guestfs_mkdir_p(g, "/etc/modules-load.d") < 0 ||
 	    guestfs_write(g, "/etc/modules-load.d/wgbake.conf", text, len) < 0)
@@ -422,7 +427,7 @@ static int install_files(guestfs_h *g, const struct spec *s)
 }
 
 static int bake_mounted(guestfs_h *g, const struct bake_opts *o, bool network,
-			struct bake_result *res)
+			char *const *filesystems, struct bake_result *res)
 {
 	const struct spec *s = o->spec;
 	bool own_policy = false;
@@ -465,7 +470,7 @@ static int bake_mounted(guestfs_h *g, const struct bake_opts *o, bool network,
 		if (r < 0)
 			return r;
 	}
-	r = lint_run(g, res->lint);
+	r = lint_run(g, filesystems, res->lint);
 	if (r < 0)
 		return r;
 	res->lint_failed = r;
@@ -479,10 +484,10 @@ static int bake_mounted(guestfs_h *g, const struct bake_opts *o, bool network,
 int bake_run(const struct bake_opts *o, struct bake_result *ret)
 {
 	const struct spec *s = o->spec;
-	struct guest_disk disk = { .path = o->disk, .format = "qcow2" };
-	struct bake_result res = { 0 };
+	struct guest_disk disk = {.path = o->disk, .format = "qcow2"};
+	struct bake_result res = {0};
 	bool network = s->n_apt > 0 || s->updates;
-	_cleanup_free_ char *root = NULL;
+	struct guest_os os = {0};
 	guestfs_h *g = NULL;
 	double t0 = now_s();
 	int64_t size;
@@ -494,14 +499,12 @@ int bake_run(const struct bake_opts *o, struct bake_result *ret)
 	if (r < 0)
 		return r;
 	res.t_launch = now_s() - t0;
-	r = guest_inspect(g, o->disk, &root);
+	r = guest_inspect(g, o->disk, &os);
 	if (r < 0)
 		goto out;
-	res.distro = guestfs_inspect_get_distro(g, root);
-	res.product = guestfs_inspect_get_product_name(g, root);
-	if (asprintf(&res.version, "%d.%d", guestfs_inspect_get_major_version(g, root),
-		     guestfs_inspect_get_minor_version(g, root)) < 0)
-		res.version = NULL;
+	res.distro = os.distro ? strdup(os.distro) : NULL;
+	res.product = os.product ? strdup(os.product) : NULL;
+	res.version = os.version ? strdup(os.version) : NULL;
 	if (!res.distro || strcmp(res.distro, s->os) != 0) {
 		r = log_errno(-EINVAL, "'%s' holds %s, but the spec says os '%s'", o->disk,
 			      res.product ? res.product : "an unknown OS", s->os);
@@ -528,16 +531,16 @@ int bake_run(const struct bake_opts *o, struct bake_result *ret)
 		guestfs_free_partition_list(parts);
 		if (part_end + 1 + 16 * 1024 * 1024 < size) {
 			res.resized_from = (uint64_t)part_end + 1;
-			r = resize_root(g, root, &res);
+			r = resize_root(g, os.root, &res);
 			if (r < 0)
 				goto out;
 		}
 	}
-	r = guest_mount(g, root, false);
+	r = guest_mount(g, &os, false);
 	if (r == 0 && res.resized_to)
-		r = grow_mounted(g, root);
+		r = grow_mounted(g, os.root);
 	if (r == 0)
-		r = bake_mounted(g, o, network, &res);
+		r = bake_mounted(g, o, network, os.filesystems, &res);
 	if (r < 0)
 		goto out;
 	r = guest_finish(g, true);
@@ -545,6 +548,7 @@ int bake_run(const struct bake_opts *o, struct bake_result *ret)
 out:
 	if (g)
 		(void)guest_finish(g, false);
+	guest_os_free(&os);
 	res.t_total = now_s() - t0;
 	if (r < 0) {
 		bake_result_free(&res);
@@ -565,5 +569,5 @@ void bake_result_free(struct bake_result *r)
 	free(r->changes);
 	pkg_list_free(&r->before);
 	pkg_list_free(&r->after);
-	*r = (struct bake_result){ 0 };
+	*r = (struct bake_result){0};
 }

@@ -9,7 +9,7 @@
 #   make base-image     only make (or find in .cache/images) the local Debian 12 base
 #   make bench-bake     wgbake build vs virt-customize + virt-sysprep (never fails)
 
-BUILDER_BAKE_SRCS := builder/bake.c builder/bakeutil.c builder/cmd_build.c builder/cmd_lint.c \
+BUILDER_BAKE_SRCS := builder/bake.c builder/bakeutil.c builder/cmd_build.c builder/cmd_fetch.c builder/cmd_lint.c \
 	builder/fetch.c builder/generalize.c builder/guest.c builder/imgformat.c builder/lint.c \
 	builder/manifest.c builder/proc.c builder/spec.c
 BUILDER_SRCS += $(BUILDER_BAKE_SRCS)

@@ -97,7 +97,8 @@ int unit_wanted_by(const char *unit_text, char ***ret)
 		}
 		if (!install || strncmp(l, "WantedBy=", 9) != 0)
 			continue;
-		for (tok = strtok_r(l + 9, " \t", &save2); tok; tok = strtok_r(NULL, " \t", &save2)) {
+		for (tok = strtok_r(l + 9, " \t", &save2); tok;
+		     tok = strtok_r(NULL, " \t", &save2)) {
 			char **nv = realloc(v, (n + 2) * sizeof(*v));
 
 			if (!nv) {
@@ -134,13 +135,13 @@ void pkg_list_free(struct pkg_list *l)
 		free(l->v[i].version);
 	}
 	free(l->v);
-	*l = (struct pkg_list){ 0 };
+	*l = (struct pkg_list){0};
 }
 
 int pkg_list_parse(const char *text, struct pkg_list *ret)
 {
 	_cleanup_free_ char *copy = strdup(text);
-	struct pkg_list l = { 0 };
+	struct pkg_list l = {0};
 	char *line, *save = NULL;
 	size_t cap = 0;
 
@@ -193,7 +194,7 @@ int pkg_list_parse(const char *text, struct pkg_list *ret)
 
 const struct pkg *pkg_list_find(const struct pkg_list *l, const char *name)
 {
-	struct pkg key = { .name = (char *)name };
+	struct pkg key = {.name = (char *)name};
 
 	if (!l->n)
 		return NULL;
@@ -209,21 +210,20 @@ int pkg_list_diff(const struct pkg_list *before, const struct pkg_list *after,
 	if (!v)
 		return -ENOMEM;
 	while (i < before->n || j < after->n) {
-		int c = i >= before->n ? 1
+		int c = i >= before->n	? 1
 			: j >= after->n ? -1
 					: strcmp(before->v[i].name, after->v[j].name);
 
 		if (c < 0) {
-			v[n++] = (struct pkg_change){ before->v[i].name, before->v[i].version, NULL };
+			v[n++] = (struct pkg_change){before->v[i].name, before->v[i].version, NULL};
 			i++;
 		} else if (c > 0) {
-			v[n++] = (struct pkg_change){ after->v[j].name, NULL, after->v[j].version };
+			v[n++] = (struct pkg_change){after->v[j].name, NULL, after->v[j].version};
 			j++;
 		} else {
 			if (strcmp(before->v[i].version, after->v[j].version) != 0)
-				v[n++] = (struct pkg_change){ after->v[j].name,
-							      before->v[i].version,
-							      after->v[j].version };
+				v[n++] = (struct pkg_change){after->v[j].name, before->v[i].version,
+							     after->v[j].version};
 			i++;
 			j++;
 		}

@@ -10,6 +10,8 @@
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +48,8 @@ struct build {
 	char input_digest[SHA256_HEX + 1];
 	char spec_sha256[SHA256_HEX + 1];
 	char base_sha256[SHA256_HEX + 1];
-	char *base_file;   /* the fetched or given base (never written) */
-	char *disk_file;   /* base_file, or what an archive held */
+	char *base_file; /* the fetched or given base (never written) */
+	char *disk_file; /* base_file, or what an archive held */
 	const char *disk_format;
 	uint64_t disk_size; /* the base disk's virtual size */
 	struct json_object *state;
@@ -69,6 +71,7 @@ static void usage(FILE *f)
 	      "      --unit FILE    wgagent.service (default: the spec's agent.unit)\n"
 	      "      --no-generalize  skip generalization (for debugging only)\n"
 	      "      --force        start over, ignoring the state file\n"
+	      "      --check        only check the spec (fields and types) and exit\n"
 	      "      --json         print a JSON summary with the time of each stage\n"
 	      "  -q, --quiet        only errors\n"
 	      "  -h, --help         this text\n"
@@ -124,8 +127,8 @@ static int mkdir_p(const char *path)
 static int write_json_atomic(const char *path, struct json_object *o)
 {
 	_cleanup_free_ char *tmp = NULL;
-	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-								     JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *text = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	FILE *f;
 
 	if (asprintf(&tmp, "%s.tmp", path) < 0)
@@ -235,15 +238,21 @@ static int input_digest(struct build *b)
 		return log_errno(r, "reading /proc/self/exe");
 	crypto_hash_sha256_update(&st, (const unsigned char *)fh, SHA256_HEX);
 	if (s->base_path) {
-		/* a local base may change under the same name: its bytes count */
+		/* A local base may change under the same name. Its identity (device, inode,
+		 * size, modification time) stands for its bytes here; the sha256 for the
+		 * manifest is computed while the appliance works (stage_bake). */
 		_cleanup_free_ char *p = spec_path(s, s->base_path);
+		struct stat st_base;
+		char id[128];
 
 		if (!p)
 			return log_errno(-ENOMEM, "build");
-		r = sha256_file(p, b->base_sha256);
-		if (r < 0)
-			return log_errno(r, "base image '%s'", p);
-		crypto_hash_sha256_update(&st, (const unsigned char *)b->base_sha256, SHA256_HEX);
+		if (stat(p, &st_base) < 0)
+			return log_errno(-errno, "base image '%s'", p);
+		snprintf(id, sizeof(id), "%ju:%ju:%jd:%jd.%09ld", (uintmax_t)st_base.st_dev,
+			 (uintmax_t)st_base.st_ino, (intmax_t)st_base.st_size,
+			 (intmax_t)st_base.st_mtim.tv_sec, st_base.st_mtim.tv_nsec);
+		crypto_hash_sha256_update(&st, (const unsigned char *)id, strlen(id));
 	}
 	for (size_t i = 0; i < 2 + s->n_debs + s->n_files + 1; i++) {
 		_cleanup_free_ char *p = NULL;
@@ -275,6 +284,45 @@ static int input_digest(struct build *b)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- base sha256 */
+
+/* Checks the computed sha256 against the spec's, for a local base. */
+static int base_hash_check(struct build *b)
+{
+	const char *want = b->spec.base_sha256;
+
+	if (b->spec.base_path && want && strcmp(want, b->base_sha256) != 0)
+		return log_errno(-EBADMSG, "base image '%s': sha256 is %s, the spec says %s",
+				 b->base_file, b->base_sha256, want);
+	return 0;
+}
+
+static int base_hash_now(struct build *b)
+{
+	int r;
+
+	if (b->base_sha256[0])
+		return 0;
+	r = sha256_file(b->base_file, b->base_sha256);
+	if (r < 0)
+		return log_errno(r, "reading base image '%s'", b->base_file);
+	return base_hash_check(b);
+}
+
+struct hash_job {
+	const char *path;
+	char *out;
+	int r;
+};
+
+static void *hash_thread(void *arg)
+{
+	struct hash_job *j = arg;
+
+	j->r = sha256_file(j->path, j->out);
+	return NULL;
+}
+
 /* ---------------------------------------------------------------- stages */
 
 static int stage_fetch(struct build *b)
@@ -286,9 +334,8 @@ static int stage_fetch(struct build *b)
 		b->base_file = spec_path(s, s->base_path);
 		if (!b->base_file)
 			return log_errno(-ENOMEM, "build");
-		if (s->base_sha256 && strcmp(s->base_sha256, b->base_sha256) != 0)
-			return log_errno(-EBADMSG, "base image '%s': sha256 is %s, the spec says %s",
-					 b->base_file, b->base_sha256, s->base_sha256);
+		if (access(b->base_file, R_OK) < 0)
+			return log_errno(-errno, "base image '%s'", b->base_file);
 		return 0;
 	}
 	r = fetch_base(s->base_url, s->base_sha256, b->cache_dir, !b->quiet && isatty(2),
@@ -307,11 +354,14 @@ static int unpack(struct build *b, const struct img_info *outer)
 	size_t n = 0;
 	int r;
 
+	r = base_hash_now(b);
+	if (r < 0)
+		return r;
 	if (asprintf(&dir, "%s/%s.unpacked", b->cache_dir, b->base_sha256) < 0 ||
 	    asprintf(&tmp, "%s.tmp", dir) < 0)
 		return log_errno(-ENOMEM, "build");
 	if (access(dir, F_OK) < 0) {
-		char *rm[] = { (char *)"rm", (char *)"-rf", tmp, NULL };
+		char *rm[] = {(char *)"rm", (char *)"-rf", tmp, NULL};
 
 		(void)proc_run("cleaning up", rm, NULL);
 		r = mkdir_p(tmp);
@@ -343,7 +393,7 @@ static int unpack(struct build *b, const struct img_info *outer)
 			return log_errno(-errno, "renaming '%s'", tmp);
 	}
 	{
-		char *find[] = { (char *)"find", dir, (char *)"-type", (char *)"f", NULL };
+		char *find[] = {(char *)"find", dir, (char *)"-type", (char *)"f", NULL};
 
 		r = proc_run("listing the unpacked archive", find, &listing);
 		if (r < 0)
@@ -368,18 +418,14 @@ static int stage_prepare(struct build *b)
 	struct img_info info;
 	int r = img_probe(b->base_file, &info);
 
-	if (r == 0 && img_format_is_archive(info.format) && info.format != IMG_TAR &&
-	    info.format != IMG_ZIP) {
-		/* compressed: must be a tar inside (single compressed images are not taken) */
-		r = 0;
-	}
 	if (r < 0 && r != -EBADMSG)
 		return log_errno(r, "reading base image '%s'", b->base_file);
 	if (r == -EBADMSG)
-		return log_errno(-EINVAL, "base image '%s': %s", b->base_file,
-				 info.format == IMG_UNKNOWN
-					 ? "unknown format (not raw, qcow2, VHD or a tar/zip archive of one)"
-					 : "damaged header");
+		return log_errno(
+			-EINVAL, "base image '%s': %s", b->base_file,
+			info.format == IMG_UNKNOWN
+				? "unknown format (not raw, qcow2, VHD or a tar/zip archive of one)"
+				: "damaged header");
 	if (info.format == IMG_VHDX || info.format == IMG_VMDK || info.format == IMG_ZSTD)
 		return log_errno(-ENOTSUP, "base image '%s': %s is not supported", b->base_file,
 				 img_format_name(info.format));
@@ -389,8 +435,10 @@ static int stage_prepare(struct build *b)
 			return r;
 		r = img_probe(b->disk_file, &info);
 		if (r < 0 || !img_format_is_disk(info.format))
-			return log_errno(-EINVAL, "'%s' (from the archive '%s') is not a raw, "
-					 "qcow2 or VHD disk image", b->disk_file, b->base_file);
+			return log_errno(-EINVAL,
+					 "'%s' (from the archive '%s') is not a raw, "
+					 "qcow2 or VHD disk image",
+					 b->disk_file, b->base_file);
 	} else {
 		b->disk_file = strdup(b->base_file);
 		if (!b->disk_file)
@@ -399,7 +447,8 @@ static int stage_prepare(struct build *b)
 	b->disk_format = img_format_name(info.format);
 	b->disk_size = info.virtual_size;
 	if (b->spec.disk_size && b->spec.disk_size < b->disk_size)
-		return log_errno(-EINVAL, "disk_size %" PRIu64 " is smaller than the base's %" PRIu64
+		return log_errno(-EINVAL,
+				 "disk_size %" PRIu64 " is smaller than the base's %" PRIu64
 				 " bytes (shrinking is not supported)",
 				 b->spec.disk_size, b->disk_size);
 	return 0;
@@ -413,7 +462,7 @@ static int expand_debs(struct spec *s)
 
 	for (size_t i = 0; i < s->n_debs; i++) {
 		_cleanup_free_ char *pat = spec_path(s, s->debs[i]);
-		glob_t gl = { 0 };
+		glob_t gl = {0};
 		int q;
 
 		if (!pat)
@@ -486,8 +535,10 @@ static int check_inputs(struct build *b)
 	}
 	for (size_t i = 0; i < s->n_generalize_skip; i++)
 		if (!gen_op_known(s->generalize_skip[i]))
-			return log_errno(-EINVAL, "generalize_skip: no operation '%s' (see wgbake "
-					 "generalize --list)", s->generalize_skip[i]);
+			return log_errno(-EINVAL,
+					 "generalize_skip: no operation '%s' (see wgbake "
+					 "generalize --list)",
+					 s->generalize_skip[i]);
 	if (access(b->agent, X_OK) < 0)
 		return log_errno(-errno, "the wgagent binary '%s'", b->agent);
 	if (access(b->unit, R_OK) < 0)
@@ -499,10 +550,13 @@ static int stage_bake(struct build *b)
 {
 	_cleanup_free_ char *overlay = path_join(b->work_dir, "overlay.qcow2");
 	_cleanup_free_ char *partial = path_join(b->work_dir, "bake-manifest.json");
-	struct bake_opts o = { .spec = &b->spec, .disk = overlay, .agent_binary = b->agent,
-			       .agent_unit = b->unit, .generalize = b->generalize };
+	struct bake_opts o = {.spec = &b->spec,
+			      .disk = overlay,
+			      .agent_binary = b->agent,
+			      .agent_unit = b->unit,
+			      .generalize = b->generalize};
 	struct bake_result res;
-	struct manifest_in in = { 0 };
+	struct manifest_in in = {0};
 	struct json_object *m, *steps;
 	int r;
 
@@ -512,7 +566,26 @@ static int stage_bake(struct build *b)
 	r = bake_overlay_create(b->disk_file, b->disk_format, b->spec.disk_size, overlay);
 	if (r < 0)
 		return r;
+	struct hash_job job = {.path = b->base_file, .out = b->base_sha256};
+	pthread_t hasher;
+	bool hashing = false;
+
+	if (!b->base_sha256[0])
+		/* a local base: its sha256 (for the manifest) while the appliance works */
+		hashing = pthread_create(&hasher, NULL, hash_thread, &job) == 0;
 	r = bake_run(&o, &res);
+	if (hashing) {
+		(void)pthread_join(hasher, NULL);
+		if (job.r < 0 && r == 0) {
+			bake_result_free(&res);
+			r = log_errno(job.r, "reading base image '%s'", b->base_file);
+		} else if (r == 0 && base_hash_check(b) < 0) {
+			bake_result_free(&res);
+			r = -EBADMSG;
+		}
+	}
+	if (r == 0)
+		r = base_hash_now(b);
 	if (r < 0) {
 		(void)unlink(overlay);
 		return r;
@@ -526,21 +599,29 @@ static int stage_bake(struct build *b)
 				 res.lint_failed, res.lint_failed == 1 ? "" : "s");
 	}
 	in = (struct manifest_in){
-		.spec = b->spec.json, .spec_sha256 = b->spec_sha256,
+		.spec = b->spec.json,
+		.spec_sha256 = b->spec_sha256,
 		.base_source = b->spec.base_url ? b->spec.base_url : b->spec.base_path,
-		.base_sha256 = b->base_sha256, .base_format = b->disk_format,
-		.os_product = res.product, .os_version = res.version, .packages = &res.after,
-		.changes = res.changes, .n_changes = res.n_changes, .updated = res.updated,
-		.agent_version = res.agent_version, .wgbake_version = WGBAKE_VERSION,
-		.ops = res.ops, .n_ops = res.n_ops, .lint = res.lint,
+		.base_sha256 = b->base_sha256,
+		.base_format = b->disk_format,
+		.os_product = res.product,
+		.os_version = res.version,
+		.packages = &res.after,
+		.changes = res.changes,
+		.n_changes = res.n_changes,
+		.updated = res.updated,
+		.agent_version = res.agent_version,
+		.wgbake_version = WGBAKE_VERSION,
+		.ops = res.ops,
+		.n_ops = res.n_ops,
+		.lint = res.lint,
 	};
 	m = manifest_build(&in);
 	steps = json_object_new_object();
 	json_object_object_add(steps, "launch", json_seconds(res.t_launch));
 	json_object_object_add(steps, "packages", json_seconds(res.t_packages));
 	json_object_object_add(steps, "agent_and_files", json_seconds(res.t_agent));
-	json_object_object_add(steps, "generalize_and_lint",
-			       json_seconds(res.t_generalize));
+	json_object_object_add(steps, "generalize_and_lint", json_seconds(res.t_generalize));
 	json_object_object_add(steps, "trim", json_seconds(res.t_trim));
 	json_object_object_add(steps, "total", json_seconds(res.t_total));
 	json_object_object_add(m, "bake_steps", steps);
@@ -565,7 +646,7 @@ static int file_sizes(const char *path, uint64_t *ret_size, uint64_t *ret_alloc)
 	return 0;
 }
 
-static const char *const out_formats[] = { "raw", "qcow2", "vhd" };
+static const char *const out_formats[] = {"raw", "qcow2", "vhd"};
 
 static int stage_outputs(struct build *b)
 {
@@ -590,17 +671,31 @@ static int stage_outputs(struct build *b)
 		(void)unlink(tmp);
 		if (i < 2) {
 			/* standalone (no backing file), sparse: trimmed blocks stay holes */
-			char *argv[] = { (char *)"qemu-img", (char *)"convert", (char *)"-q",
-					 (char *)"-f", (char *)"qcow2", (char *)"-O",
-					 (char *)out_formats[i], overlay, tmp, NULL };
+			char *argv[] = {(char *)"qemu-img",
+					(char *)"convert",
+					(char *)"-q",
+					(char *)"-f",
+					(char *)"qcow2",
+					(char *)"-O",
+					(char *)out_formats[i],
+					overlay,
+					tmp,
+					NULL};
 
 			r = proc_run("writing the output image", argv, NULL);
 		} else {
 			/* the fixed VHD comes from `wgbake vhd` over a raw copy */
-			char *conv[] = { (char *)"qemu-img", (char *)"convert", (char *)"-q",
-					 (char *)"-f", (char *)"qcow2", (char *)"-O", (char *)"raw",
-					 overlay, NULL, NULL };
-			char *vhd[] = { self, (char *)"vhd", (char *)"-q", NULL, tmp, NULL };
+			char *conv[] = {(char *)"qemu-img",
+					(char *)"convert",
+					(char *)"-q",
+					(char *)"-f",
+					(char *)"qcow2",
+					(char *)"-O",
+					(char *)"raw",
+					overlay,
+					NULL,
+					NULL};
+			char *vhd[] = {self, (char *)"vhd", (char *)"-q", NULL, tmp, NULL};
 
 			if (asprintf(&raw_tmp, "%s/vhd-input.raw", b->work_dir) < 0)
 				return log_errno(-ENOMEM, "build");
@@ -701,7 +796,8 @@ static int resolve_tools(struct build *b, const char *agent, const char *unit)
 
 	b->agent = agent ? strdup(agent) : s->agent_binary ? spec_path(s, s->agent_binary) : NULL;
 	if (!b->agent)
-		return log_errno(-EINVAL, "no wgagent binary: give --agent or the spec's agent.binary");
+		return log_errno(-EINVAL,
+				 "no wgagent binary: give --agent or the spec's agent.binary");
 	b->unit = unit ? strdup(unit) : s->agent_unit ? spec_path(s, s->agent_unit) : NULL;
 	if (!b->unit)
 		return log_errno(-EINVAL, "no wgagent unit: give --unit or the spec's agent.unit");
@@ -715,10 +811,10 @@ static int run_build(struct build *b, time_t build_time)
 		int (*fn)(struct build *b);
 		bool always; /* cheap, and later stages need what it finds */
 	} stages[] = {
-		{ "fetch", stage_fetch, true },
-		{ "prepare", stage_prepare, true },
-		{ "bake", stage_bake, false },
-		{ "outputs", stage_outputs, false },
+		{"fetch", stage_fetch, true},
+		{"prepare", stage_prepare, true},
+		{"bake", stage_bake, false},
+		{"outputs", stage_outputs, false},
 	};
 	_cleanup_free_ char *overlay = path_join(b->work_dir, "overlay.qcow2");
 	double t;
@@ -771,22 +867,24 @@ static int run_build(struct build *b, time_t build_time)
 int cmd_build_main(int argc, char *argv[])
 {
 	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "cache", required_argument, NULL, 'c' },
-		{ "agent", required_argument, NULL, 'A' },
-		{ "unit", required_argument, NULL, 'U' },
-		{ "no-generalize", no_argument, NULL, 'G' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		{"output", required_argument, NULL, 'o'},
+		{"cache", required_argument, NULL, 'c'},
+		{"agent", required_argument, NULL, 'A'},
+		{"unit", required_argument, NULL, 'U'},
+		{"no-generalize", no_argument, NULL, 'G'},
+		{"force", no_argument, NULL, 'f'},
+		{"check", no_argument, NULL, 'C'},
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct build b = { .generalize = true };
+	struct build b = {.generalize = true};
 	const char *out = NULL, *cache = NULL, *agent = NULL, *unit = NULL;
 	char err[1024];
 	double t0 = now_s();
 	time_t build_time;
+	bool check_only = false;
 	int c, r, status = EXIT_FAILURE;
 
 	while ((c = getopt_long(argc, argv, "o:c:qh", options, NULL)) != -1) {
@@ -808,6 +906,9 @@ int cmd_build_main(int argc, char *argv[])
 			break;
 		case 'f':
 			b.force = true;
+			break;
+		case 'C':
+			check_only = true;
 			break;
 		case 'j':
 			b.json = true;
@@ -841,6 +942,12 @@ int cmd_build_main(int argc, char *argv[])
 		log_error("%s", err);
 		return EXIT_FAILURE;
 	}
+	if (check_only) {
+		if (!b.quiet)
+			printf("%s: ok\n", b.spec_path);
+		spec_free(&b.spec);
+		return EXIT_SUCCESS;
+	}
 	r = sha256_file(b.spec_path, b.spec_sha256);
 	if (r < 0) {
 		log_errno(r, "'%s'", b.spec_path);
@@ -873,7 +980,8 @@ int cmd_build_main(int argc, char *argv[])
 		log_errno(r, "creating '%s'", b.work_dir);
 		goto out;
 	}
-	if (resolve_tools(&b, agent, unit) < 0 || expand_debs(&b.spec) < 0 || check_inputs(&b) < 0 || input_digest(&b) < 0)
+	if (resolve_tools(&b, agent, unit) < 0 || expand_debs(&b.spec) < 0 ||
+	    check_inputs(&b) < 0 || input_digest(&b) < 0)
 		goto out;
 	load_state(&b);
 	if (run_build(&b, build_time) < 0)
@@ -886,7 +994,8 @@ int cmd_build_main(int argc, char *argv[])
 			manifest = NULL;
 		json_object_object_add(o, "name", json_object_new_string(b.spec.name));
 		json_object_object_add(o, "output_dir", json_object_new_string(b.out_dir));
-		json_object_object_add(o, "manifest", json_object_new_string(manifest ? manifest : ""));
+		json_object_object_add(o, "manifest",
+				       json_object_new_string(manifest ? manifest : ""));
 		for (size_t i = 0; i < ELEMENTSOF(out_formats); i++) {
 			_cleanup_free_ char *p = NULL;
 

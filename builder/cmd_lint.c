@@ -17,10 +17,10 @@
 #include "imgformat.h"
 #include "lint.h"
 
-static int open_image(const char *path, bool readonly, guestfs_h **ret_g, char **ret_root)
+static int open_image(const char *path, bool readonly, guestfs_h **ret_g, struct guest_os *ret_os)
 {
 	struct img_info info;
-	struct guest_disk disk = { .path = path, .readonly = readonly };
+	struct guest_disk disk = {.path = path, .readonly = readonly};
 	int r = img_probe(path, &info);
 
 	if (r == -EBADMSG && info.format != IMG_UNKNOWN)
@@ -37,12 +37,13 @@ static int open_image(const char *path, bool readonly, guestfs_h **ret_g, char *
 	r = guest_launch(&disk, false, ret_g);
 	if (r < 0)
 		return r;
-	r = guest_inspect(*ret_g, path, ret_root);
+	r = guest_inspect(*ret_g, path, ret_os);
 	if (r == 0)
-		r = guest_mount(*ret_g, *ret_root, readonly);
+		r = guest_mount(*ret_g, ret_os, readonly);
 	if (r < 0) {
 		(void)guest_finish(*ret_g, false);
 		*ret_g = NULL;
+		guest_os_free(ret_os);
 	}
 	return r;
 }
@@ -50,12 +51,12 @@ static int open_image(const char *path, bool readonly, guestfs_h **ret_g, char *
 int cmd_lint_main(int argc, char *argv[])
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	struct lint_item items[LINT_N];
-	_cleanup_free_ char *root = NULL;
+	struct guest_os os = {0};
 	guestfs_h *g = NULL;
 	bool json = false;
 	int c, r;
@@ -68,7 +69,8 @@ int cmd_lint_main(int argc, char *argv[])
 		case 'h':
 			printf("Usage: wgbake lint [--json] IMAGE\n\n"
 			       "Checks that a raw, qcow2 or VHD image is ready for Azure: Hyper-V\n"
-			       "drivers in the initramfs, cloud-init's Azure datasource or walinuxagent,\n"
+			       "drivers in the initramfs, cloud-init's Azure datasource or "
+			       "walinuxagent,\n"
 			       "serial console on the kernel command line, no swap, UDF allowed.\n"
 			       "The image is opened read-only. Exit status: 0 all pass, 1 a check\n"
 			       "failed or the image could not be read, 2 usage.\n");
@@ -81,11 +83,12 @@ int cmd_lint_main(int argc, char *argv[])
 		log_error("expected one IMAGE argument");
 		return 2;
 	}
-	r = open_image(argv[optind], true, &g, &root);
+	r = open_image(argv[optind], true, &g, &os);
 	if (r < 0)
 		return EXIT_FAILURE;
-	r = lint_run(g, items);
+	r = lint_run(g, os.filesystems, items);
 	(void)guest_finish(g, false);
+	guest_os_free(&os);
 	if (r < 0)
 		return EXIT_FAILURE;
 	if (json) {
@@ -107,13 +110,13 @@ int cmd_lint_main(int argc, char *argv[])
 int cmd_generalize_main(int argc, char *argv[])
 {
 	static const struct option options[] = {
-		{ "list", no_argument, NULL, 'l' },
-		{ "skip", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
+		{"list", no_argument, NULL, 'l'},
+		{"skip", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	struct gen_result res[64];
-	_cleanup_free_ char *root = NULL;
+	struct guest_os os = {0};
 	char *skip[16];
 	size_t n_skip = 0;
 	guestfs_h *g = NULL;
@@ -152,9 +155,10 @@ int cmd_generalize_main(int argc, char *argv[])
 	}
 	if (gen_n_ops > ELEMENTSOF(res))
 		return EXIT_FAILURE;
-	r = open_image(argv[optind], false, &g, &root);
+	r = open_image(argv[optind], false, &g, &os);
 	if (r < 0)
 		return EXIT_FAILURE;
+	guest_os_free(&os);
 	r = generalize_run(g, skip, n_skip, res);
 	if (r == 0)
 		r = generalize_trim(g);
@@ -166,6 +170,8 @@ int cmd_generalize_main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	for (size_t i = 0; i < gen_n_ops; i++)
 		printf("%-20s %s\n", res[i].name,
-		       res[i].skipped ? "skipped" : res[i].count ? "changed" : "nothing to do");
+		       res[i].skipped ? "skipped"
+		       : res[i].count ? "changed"
+				      : "nothing to do");
 	return EXIT_SUCCESS;
 }

@@ -130,7 +130,7 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 static int download_once(const char *url, const char *part, bool show)
 {
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct dl d = { .fd = -1 };
+	struct dl d = {.fd = -1};
 	struct stat st;
 	long status = 0;
 	CURLcode rc;
@@ -176,10 +176,11 @@ static int download_once(const char *url, const char *part, bool show)
 		/* 416: nothing left to fetch (a complete .part); the sha256 decides */
 		r = 0;
 	} else if (rc != CURLE_OK) {
-		bool transient = rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
-				 rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ||
-				 rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
-				 (rc == CURLE_HTTP_RETURNED_ERROR && (status == 429 || status >= 500));
+		bool transient =
+			rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
+			rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR ||
+			rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING ||
+			(rc == CURLE_HTTP_RETURNED_ERROR && (status == 429 || status >= 500));
 
 		log_error("fetch '%s' failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
 		r = transient ? -EAGAIN : (status == 404 ? -ENOENT : -EIO);

@@ -21,6 +21,12 @@ static int remove_glob(guestfs_h *g, const char *pattern, unsigned *count)
 	if (!paths)
 		return gfs_fail(g, "expanding '%s'", pattern);
 	for (size_t i = 0; paths[i]; i++) {
+		size_t n = strlen(paths[i]);
+
+		/* glob marks directories (and symlinks to them) with a '/': removing
+		 * "link/" would empty the target and keep the link */
+		while (n > 1 && paths[i][n - 1] == '/')
+			paths[i][--n] = '\0';
 		if (guestfs_rm_rf(g, paths[i]) < 0) {
 			int r = gfs_fail(g, "removing '%s'", paths[i]);
 
@@ -188,107 +194,104 @@ static int op_hostname(guestfs_h *g, unsigned *count)
 	return 0;
 }
 
-#define GLOBS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define GLOBS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 const struct gen_op gen_ops[] = {
-	{ "machine-id",
-	  "Empty /etc/machine-id and remove /var/lib/dbus/machine-id: every VM gets its own id "
-	  "on first boot (systemd-machine-id-setup), and DHCP client ids derived from it differ.",
-	  GLOBS("/var/lib/dbus/machine-id"), op_machine_id },
-	{ "ssh-hostkeys",
-	  "Remove /etc/ssh/ssh_host_*: cloud-init (or sshd-keygen) makes new host keys on first "
-	  "boot, so no two VMs share one.",
-	  GLOBS("/etc/ssh/ssh_host_*"), NULL },
-	{ "ssh-userdir",
-	  "Remove ~/.ssh of root and every user (authorized_keys, known_hosts): access is "
-	  "given at provisioning time.",
-	  GLOBS("/root/.ssh", "/home/*/.ssh"), NULL },
-	{ "cloud-init",
-	  "Remove cloud-init's instance state, semaphores, seeds and logs (/var/lib/cloud/*, "
-	  "/var/log/cloud-init*.log), as `cloud-init clean --logs --seed` does, so it runs as on a "
-	  "first boot.",
-	  GLOBS("/var/lib/cloud/*", "/var/log/cloud-init.log", "/var/log/cloud-init-output.log"),
-	  NULL },
-	{ "cloud-init-network",
-	  "Remove network configuration cloud-init generated for the build machine: "
-	  "/etc/netplan/50-cloud-init.yaml, /etc/systemd/network/10-cloud-init-*, "
-	  "/etc/network/interfaces.d/50-cloud-init*, NetworkManager cloud-init-* connections.",
-	  GLOBS("/etc/netplan/50-cloud-init.yaml", "/etc/systemd/network/10-cloud-init-*",
-		"/etc/network/interfaces.d/50-cloud-init*",
-		"/etc/NetworkManager/system-connections/cloud-init-*"),
-	  NULL },
-	{ "waagent",
-	  "Remove the Azure Linux agent's state and log (/var/lib/waagent/*, "
-	  "/var/log/waagent.log) and its sudoers drop-in, as `waagent -deprovision` does.",
-	  GLOBS("/var/lib/waagent/*", "/var/log/waagent.log", "/etc/sudoers.d/waagent"), NULL },
-	{ "dhcp-leases",
-	  "Remove DHCP leases (dhclient, dhcpcd, NetworkManager, systemd-networkd), so a VM "
-	  "does not ask for the build machine's address.",
-	  GLOBS("/var/lib/dhcp/*", "/var/lib/dhclient/*", "/var/lib/dhcpcd/*",
-		"/var/lib/dhcpcd5/*", "/var/lib/NetworkManager/*.lease",
-		"/var/lib/NetworkManager/dhclient-*", "/var/lib/systemd/network/*"),
-	  NULL },
-	{ "logs",
-	  "Remove every file below /var/log (journal, syslog, apt and dpkg logs, wtmp, btmp, "
-	  "lastlog); directories stay, and systemd-tmpfiles recreates wtmp/btmp at boot.",
-	  NULL, op_logs },
-	{ "shell-history",
-	  "Remove shell and tool histories of root and every user (.bash_history, "
-	  ".zsh_history, .python_history, .lesshst, .viminfo, .wget-hsts).",
-	  GLOBS("/root/.bash_history", "/home/*/.bash_history", "/root/.zsh_history",
-		"/home/*/.zsh_history", "/root/.ash_history", "/root/.python_history",
-		"/home/*/.python_history", "/root/.lesshst", "/home/*/.lesshst", "/root/.viminfo",
-		"/home/*/.viminfo", "/root/.wget-hsts", "/home/*/.wget-hsts"),
-	  NULL },
-	{ "root-password",
-	  "Lock root's password in /etc/shadow ('!' in front of the hash, as `passwd -l`): "
-	  "nobody logs in as root with a password baked into the image.",
-	  NULL, op_root_password },
-	{ "backup-files",
-	  "Remove the shadow utilities' backups (/etc/passwd-, /etc/shadow-, /etc/group-, "
-	  "/etc/gshadow-, /etc/subuid-, /etc/subgid-), which keep old password hashes.",
-	  GLOBS("/etc/passwd-", "/etc/shadow-", "/etc/group-", "/etc/gshadow-", "/etc/subuid-",
-		"/etc/subgid-"),
-	  NULL },
-	{ "tmp-files",
-	  "Empty /tmp and /var/tmp.",
-	  GLOBS("/tmp/*", "/tmp/.[!.]*", "/var/tmp/*", "/var/tmp/.[!.]*"), NULL },
-	{ "apt-cache",
-	  "Remove apt's package lists and downloaded packages (/var/lib/apt/lists/*, "
-	  "/var/cache/apt/*.bin, /var/cache/apt/archives/*.deb): stale, and large. VMs run "
-	  "`apt-get update` before installing.",
-	  GLOBS("/var/lib/apt/lists/*_*", "/var/lib/apt/lists/partial/*", "/var/cache/apt/*.bin",
-		"/var/cache/apt/archives/*.deb", "/var/cache/apt/archives/partial/*"),
-	  NULL },
-	{ "persistent-net",
-	  "Remove udev's persistent network rules (70-persistent-net.rules and the generator), "
-	  "which would pin eth0 to the build machine's MAC address.",
-	  GLOBS("/etc/udev/rules.d/70-persistent-net.rules",
-		"/etc/udev/rules.d/75-persistent-net-generator.rules"),
-	  NULL },
-	{ "random-seed",
-	  "Remove the saved random seed (/var/lib/systemd/random-seed, /var/lib/urandom/"
-	  "random-seed), so VMs do not start their entropy pool from the same bytes.",
-	  GLOBS("/var/lib/systemd/random-seed", "/var/lib/urandom/random-seed",
-		"/var/lib/random-seed"),
-	  NULL },
-	{ "hostname",
-	  "Reset /etc/hostname to 'localhost'; the platform (cloud-init, waagent) names the VM.",
-	  NULL, op_hostname },
-	{ "mail-spool",
-	  "Remove local mail (/var/spool/mail/*, /var/mail/*).",
-	  GLOBS("/var/spool/mail/*", "/var/mail/*"), NULL },
-	{ "crash-data",
-	  "Remove crash dumps (/var/crash/*, /var/lib/systemd/coredump/*).",
-	  GLOBS("/var/crash/*", "/var/lib/systemd/coredump/*"), NULL },
-	{ "wireguard-keys",
-	  "Remove every WireGuard private key: files under /etc/wireguard and /etc/wgagent "
-	  "named *.key or *private*, or holding a PrivateKey / private_key setting. Each VM "
-	  "makes its own key at first boot.",
-	  NULL, op_wireguard_keys },
-	{ "wgagent-state",
-	  "Remove wgagent's state (/var/lib/wgagent/*: generated keys, VM binding).",
-	  GLOBS("/var/lib/wgagent/*", "/var/lib/wgagent/.[!.]*"), NULL },
+	{"machine-id",
+	 "Empty /etc/machine-id and remove /var/lib/dbus/machine-id: every VM gets its own id "
+	 "on first boot (systemd-machine-id-setup), and DHCP client ids derived from it differ.",
+	 GLOBS("/var/lib/dbus/machine-id"), op_machine_id},
+	{"ssh-hostkeys",
+	 "Remove /etc/ssh/ssh_host_*: cloud-init (or sshd-keygen) makes new host keys on first "
+	 "boot, so no two VMs share one.",
+	 GLOBS("/etc/ssh/ssh_host_*"), NULL},
+	{"ssh-userdir",
+	 "Remove ~/.ssh of root and every user (authorized_keys, known_hosts): access is "
+	 "given at provisioning time.",
+	 GLOBS("/root/.ssh", "/home/*/.ssh"), NULL},
+	{"cloud-init",
+	 "Remove cloud-init's instance state, semaphores, seeds and logs (/var/lib/cloud/*, "
+	 "/var/log/cloud-init*.log), as `cloud-init clean --logs --seed` does, so it runs as on a "
+	 "first boot.",
+	 GLOBS("/var/lib/cloud/*", "/var/log/cloud-init.log", "/var/log/cloud-init-output.log"),
+	 NULL},
+	{"cloud-init-network",
+	 "Remove network configuration cloud-init generated for the build machine: "
+	 "/etc/netplan/50-cloud-init.yaml, /etc/systemd/network/10-cloud-init-*, "
+	 "/etc/network/interfaces.d/50-cloud-init*, NetworkManager cloud-init-* connections.",
+	 GLOBS("/etc/netplan/50-cloud-init.yaml", "/etc/systemd/network/10-cloud-init-*",
+	       "/etc/network/interfaces.d/50-cloud-init*",
+	       "/etc/NetworkManager/system-connections/cloud-init-*"),
+	 NULL},
+	{"waagent",
+	 "Remove the Azure Linux agent's state and log (/var/lib/waagent/*, "
+	 "/var/log/waagent.log) and its sudoers drop-in, as `waagent -deprovision` does.",
+	 GLOBS("/var/lib/waagent/*", "/var/log/waagent.log", "/etc/sudoers.d/waagent"), NULL},
+	{"dhcp-leases",
+	 "Remove DHCP leases (dhclient, dhcpcd, NetworkManager, systemd-networkd), so a VM "
+	 "does not ask for the build machine's address.",
+	 GLOBS("/var/lib/dhcp/*", "/var/lib/dhclient/*", "/var/lib/dhcpcd/*", "/var/lib/dhcpcd5/*",
+	       "/var/lib/NetworkManager/*.lease", "/var/lib/NetworkManager/dhclient-*",
+	       "/var/lib/systemd/network/*"),
+	 NULL},
+	{"logs",
+	 "Remove every file below /var/log (journal, syslog, apt and dpkg logs, wtmp, btmp, "
+	 "lastlog); directories stay, and systemd-tmpfiles recreates wtmp/btmp at boot.",
+	 NULL, op_logs},
+	{"shell-history",
+	 "Remove shell and tool histories of root and every user (.bash_history, "
+	 ".zsh_history, .python_history, .lesshst, .viminfo, .wget-hsts).",
+	 GLOBS("/root/.bash_history", "/home/*/.bash_history", "/root/.zsh_history",
+	       "/home/*/.zsh_history", "/root/.ash_history", "/root/.python_history",
+	       "/home/*/.python_history", "/root/.lesshst", "/home/*/.lesshst", "/root/.viminfo",
+	       "/home/*/.viminfo", "/root/.wget-hsts", "/home/*/.wget-hsts"),
+	 NULL},
+	{"root-password",
+	 "Lock root's password in /etc/shadow ('!' in front of the hash, as `passwd -l`): "
+	 "nobody logs in as root with a password baked into the image.",
+	 NULL, op_root_password},
+	{"backup-files",
+	 "Remove the shadow utilities' backups (/etc/passwd-, /etc/shadow-, /etc/group-, "
+	 "/etc/gshadow-, /etc/subuid-, /etc/subgid-), which keep old password hashes.",
+	 GLOBS("/etc/passwd-", "/etc/shadow-", "/etc/group-", "/etc/gshadow-", "/etc/subuid-",
+	       "/etc/subgid-"),
+	 NULL},
+	{"tmp-files", "Empty /tmp and /var/tmp.",
+	 GLOBS("/tmp/*", "/tmp/.[!.]*", "/var/tmp/*", "/var/tmp/.[!.]*"), NULL},
+	{"apt-cache",
+	 "Remove apt's package lists and downloaded packages (/var/lib/apt/lists/*, "
+	 "/var/cache/apt/*.bin, /var/cache/apt/archives/*.deb): stale, and large. VMs run "
+	 "`apt-get update` before installing.",
+	 GLOBS("/var/lib/apt/lists/*_*", "/var/lib/apt/lists/partial/*", "/var/cache/apt/*.bin",
+	       "/var/cache/apt/archives/*.deb", "/var/cache/apt/archives/partial/*"),
+	 NULL},
+	{"persistent-net",
+	 "Remove udev's persistent network rules (70-persistent-net.rules and the generator), "
+	 "which would pin eth0 to the build machine's MAC address.",
+	 GLOBS("/etc/udev/rules.d/70-persistent-net.rules",
+	       "/etc/udev/rules.d/75-persistent-net-generator.rules"),
+	 NULL},
+	{"random-seed",
+	 "Remove the saved random seed (/var/lib/systemd/random-seed, /var/lib/urandom/"
+	 "random-seed), so VMs do not start their entropy pool from the same bytes.",
+	 GLOBS("/var/lib/systemd/random-seed", "/var/lib/urandom/random-seed",
+	       "/var/lib/random-seed"),
+	 NULL},
+	{"hostname",
+	 "Reset /etc/hostname to 'localhost'; the platform (cloud-init, waagent) names the VM.",
+	 NULL, op_hostname},
+	{"mail-spool", "Remove local mail (/var/spool/mail/*, /var/mail/*).",
+	 GLOBS("/var/spool/mail/*", "/var/mail/*"), NULL},
+	{"crash-data", "Remove crash dumps (/var/crash/*, /var/lib/systemd/coredump/*).",
+	 GLOBS("/var/crash/*", "/var/lib/systemd/coredump/*"), NULL},
+	{"wireguard-keys",
+	 "Remove every WireGuard private key: files under /etc/wireguard and /etc/wgagent "
+	 "named *.key or *private*, or holding a PrivateKey / private_key setting. Each VM "
+	 "makes its own key at first boot.",
+	 NULL, op_wireguard_keys},
+	{"wgagent-state",
+	 "Remove wgagent's state (/var/lib/wgagent/*: generated keys, VM binding).",
+	 GLOBS("/var/lib/wgagent/*", "/var/lib/wgagent/.[!.]*"), NULL},
 };
 
 const size_t gen_n_ops = ELEMENTSOF(gen_ops);
@@ -308,7 +311,7 @@ int generalize_run(guestfs_h *g, char *const *skip, size_t n_skip, struct gen_re
 		struct gen_result *res = &results[i];
 		int r = 0;
 
-		*res = (struct gen_result){ .name = op->name };
+		*res = (struct gen_result){.name = op->name};
 		for (size_t j = 0; j < n_skip; j++)
 			if (strcmp(skip[j], op->name) == 0)
 				res->skipped = 1;

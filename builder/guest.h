@@ -23,10 +23,27 @@ struct guest_disk {
  * first failure is reported as the cause.
  */
 int guest_launch(const struct guest_disk *disk, bool network, guestfs_h **ret);
-/* Inspects: exactly one OS, or an error that says how many. ret_root is freed by caller. */
-int guest_inspect(guestfs_h *g, const char *disk, char **ret_root);
+/* What inspection found: the one OS on the disk. */
+struct guest_os {
+	char *root;	    /* its root filesystem's device */
+	char **mounts;	    /* (mountpoint, device) pairs, NULL-terminated */
+	char **filesystems; /* list_filesystems(): (device, type) pairs, for lint */
+	char *distro;	    /* os-release ID: "debian", "ubuntu" */
+	char *version;	    /* VERSION_ID: "12", "22.04" */
+	char *product;	    /* PRETTY_NAME */
+};
+
+/*
+ * Finds exactly one OS (else an error that says how many). The quick way first: mount each
+ * Linux filesystem, look for /etc/fstab and os-release, resolve the fstab's UUID=, LABEL=,
+ * PARTUUID= and /dev names. Anything it cannot settle (LVM, btrfs subvolumes, no fstab, an
+ * unresolvable entry) goes to libguestfs' full inspection, which is several times slower
+ * under TCG.
+ */
+int guest_inspect(guestfs_h *g, const char *disk, struct guest_os *ret);
+void guest_os_free(struct guest_os *os);
 /* Mounts the OS's filesystems, shortest mountpoint first. */
-int guest_mount(guestfs_h *g, const char *root, bool readonly);
+int guest_mount(guestfs_h *g, const struct guest_os *os, bool readonly);
 /* Unmounts, shuts down (late write errors show up here), closes. g may be NULL. */
 int guest_finish(guestfs_h *g, bool flush);
 /* "guestfs: <what>: <last error>", returns -errno (EIO if unknown). */

@@ -45,7 +45,7 @@ static int vhd_footer(const uint8_t *f, size_t len, uint64_t *ret_size)
 int img_detect(const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len,
 	       uint64_t size, struct img_info *ret)
 {
-	struct img_info info = { .format = IMG_UNKNOWN };
+	struct img_info info = {.format = IMG_UNKNOWN};
 	uint64_t vsize;
 
 	if (has(head, head_len, 0, "QFI\xfb", 4)) {
@@ -69,7 +69,10 @@ int img_detect(const uint8_t *head, size_t head_len, const uint8_t *tail, size_t
 		info.virtual_size = vsize;
 	} else if (has(head, head_len, 0, "\x1f\x8b", 2)) {
 		info.format = IMG_GZIP;
-	} else if (has(head, head_len, 0, "\xfd" "7zXZ\0", 6)) {
+	} else if (has(head, head_len, 0,
+		       "\xfd"
+		       "7zXZ\0",
+		       6)) {
 		info.format = IMG_XZ;
 	} else if (has(head, head_len, 0, "\x28\xb5\x2f\xfd", 4)) {
 		info.format = IMG_ZSTD;

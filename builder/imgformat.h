@@ -12,10 +12,10 @@
  */
 enum img_format {
 	IMG_UNKNOWN,
-	IMG_RAW,   /* a partitioned disk (MBR or GPT) or a bare ext2/3/4, XFS or btrfs volume */
+	IMG_RAW, /* a partitioned disk (MBR or GPT) or a bare ext2/3/4, XFS or btrfs volume */
 	IMG_QCOW2,
-	IMG_VPC,   /* a VHD, fixed or dynamic (qemu calls it "vpc") */
-	IMG_GZIP,  /* archives: a tar inside, or one image compressed */
+	IMG_VPC,  /* a VHD, fixed or dynamic (qemu calls it "vpc") */
+	IMG_GZIP, /* archives: a tar inside, or one image compressed */
 	IMG_XZ,
 	IMG_TAR,
 	IMG_ZIP,

@@ -19,7 +19,7 @@
 #include "lint.h"
 #include "proc.h"
 
-static const char *const hv_modules[] = { "hv_vmbus", "hv_storvsc", "hv_netvsc" };
+static const char *const hv_modules[] = {"hv_vmbus", "hv_storvsc", "hv_netvsc"};
 
 _printf_(3, 4) static void set(struct lint_item *it, bool ok, const char *fmt, ...)
 {
@@ -68,41 +68,47 @@ static bool has_word_line(const char *list, const char *mod)
 	return false;
 }
 
-/* The initrd's file list: libguestfs reads gzip initrds itself; others (zstd, early
- * microcode cpio in front) go through the host's lsinitramfs. */
+/* The initrd's file list. The host's lsinitramfs (native speed; gzip, zstd, early microcode
+ * in front) on a downloaded copy is quicker than unpacking it inside a TCG appliance;
+ * libguestfs' initrd_list (gzip only) when the host has none. */
 static char *initrd_listing(guestfs_h *g, const char *path)
 {
-	char **files = guestfs_initrd_list(g, path);
 	char tmp[] = "/tmp/wgbake-initrd-XXXXXX";
+	char **files;
 	char *out = NULL;
 	size_t len = 0;
 	int fd;
 
-	if (files) {
-		for (size_t i = 0; files[i]; i++)
-			len += strlen(files[i]) + 2;
-		out = malloc(len + 1);
-		if (out) {
-			char *o = out;
+	if (access("/usr/bin/lsinitramfs", X_OK) == 0 ||
+	    access("/usr/sbin/lsinitramfs", X_OK) == 0) {
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd >= 0) {
+			(void)close(fd);
+			if (guestfs_download(g, path, tmp) == 0) {
+				char *argv[] = {(char *)"lsinitramfs", tmp, NULL};
 
-			for (size_t i = 0; files[i]; i++)
-				o += sprintf(o, "/%s\n", files[i]);
-			*o = '\0';
+				if (proc_run("listing the initramfs", argv, &out) < 0)
+					out = NULL;
+			}
+			(void)unlink(tmp);
+			if (out)
+				return out;
 		}
-		strv_free(files);
-		return out;
 	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	files = guestfs_initrd_list(g, path);
+	if (!files)
 		return NULL;
-	(void)close(fd);
-	if (guestfs_download(g, path, tmp) == 0) {
-		char *argv[] = { (char *)"lsinitramfs", tmp, NULL };
+	for (size_t i = 0; files[i]; i++)
+		len += strlen(files[i]) + 2;
+	out = malloc(len + 1);
+	if (out) {
+		char *o = out;
 
-		if (proc_run("listing the initramfs", argv, &out) < 0)
-			out = NULL;
+		for (size_t i = 0; files[i]; i++)
+			o += sprintf(o, "/%s\n", files[i]);
+		*o = '\0';
 	}
-	(void)unlink(tmp);
+	strv_free(files);
 	return out;
 }
 
@@ -154,7 +160,8 @@ static int check_hyperv(guestfs_h *g, struct lint_item *it)
 	if (n == 0)
 		set(it, false, "no kernel in /boot");
 	else if (n_ok == n)
-		set(it, true, "hv_vmbus, hv_storvsc, hv_netvsc in the initramfs or built in (%zu kernel%s)",
+		set(it, true,
+		    "hv_vmbus, hv_storvsc, hv_netvsc in the initramfs or built in (%zu kernel%s)",
 		    n, n == 1 ? "" : "s");
 	else
 		set(it, false, "missing from the initramfs: %s", missing);
@@ -176,6 +183,8 @@ static void scan_datasource_list(const char *text, char **result)
 			start++;
 		if (*start == '[') {
 			end = strchrnul(start, ']');
+			if (*end)
+				end++;
 		} else {
 			/* a block list: "- Azure" lines */
 			end = start;
@@ -252,7 +261,7 @@ static int check_provisioning(guestfs_h *g, struct lint_item *it)
 		set(it, false, "cloud-init has no Azure datasource (DataSourceAzure.py missing)%s",
 		    waagent ? "; walinuxagent has provisioning off" : "; no walinuxagent");
 	else if (cloud_init)
-		set(it, false, "cloud-init's datasource_list leaves out Azure:%.200s%s", list,
+		set(it, false, "cloud-init's datasource_list leaves out Azure: %.200s%s", list,
 		    waagent ? "; walinuxagent has provisioning off" : "; no walinuxagent");
 	else if (waagent)
 		set(it, false, "walinuxagent has provisioning off and there is no cloud-init");
@@ -278,7 +287,7 @@ static bool cfg_has_serial(const char *text, const char *key)
 
 static int check_serial(guestfs_h *g, struct lint_item *it)
 {
-	static const char *const cfgs[] = { "/boot/grub/grub.cfg", "/boot/grub2/grub.cfg" };
+	static const char *const cfgs[] = {"/boot/grub/grub.cfg", "/boot/grub2/grub.cfg"};
 	char **entries;
 
 	for (size_t i = 0; i < ELEMENTSOF(cfgs); i++) {
@@ -299,11 +308,14 @@ static int check_serial(guestfs_h *g, struct lint_item *it)
 				continue;
 			line = strndup(p, (size_t)(eol - p));
 			if (line && cmdline_has_serial_console(line)) {
-				set(it, true, "console=ttyS on the kernel command line in %s", cfgs[i]);
+				set(it, true, "console=ttyS on the kernel command line in %s",
+				    cfgs[i]);
 				return 0;
 			}
-			set(it, false, "%s: the default entry's kernel command line has no "
-				"console=ttyS0", cfgs[i]);
+			set(it, false,
+			    "%s: the default entry's kernel command line has no "
+			    "console=ttyS0",
+			    cfgs[i]);
 			return 0;
 		}
 	}
@@ -318,16 +330,18 @@ static int check_serial(guestfs_h *g, struct lint_item *it)
 		}
 	}
 	strv_free(entries);
-	set(it, false, "no boot loader entry with console=ttyS0 (GRUB's grub.cfg or "
-		"/boot/loader/entries)");
+	set(it, false,
+	    "no boot loader entry with console=ttyS0 (GRUB's grub.cfg or "
+	    "/boot/loader/entries)");
 	return 0;
 }
 
-static int check_swap(guestfs_h *g, struct lint_item *it)
+static int check_swap(guestfs_h *g, char *const *known_fs, struct lint_item *it)
 {
-	static const char *const files[] = { "/swapfile", "/swap.img", "/swap" };
+	static const char *const files[] = {"/swapfile", "/swap.img", "/swap"};
 	_cleanup_free_ char *fstab = read_text(g, "/etc/fstab");
-	char **fs = guestfs_list_filesystems(g);
+	char **own = known_fs ? NULL : guestfs_list_filesystems(g);
+	char *const *fs = known_fs ? known_fs : own;
 	char found[256] = "";
 
 	if (!fs)
@@ -336,7 +350,7 @@ static int check_swap(guestfs_h *g, struct lint_item *it)
 		if (strcmp(fs[i + 1], "swap") == 0)
 			snprintf(found + strlen(found), sizeof(found) - strlen(found),
 				 "%sswap partition %s", *found ? ", " : "", fs[i]);
-	strv_free(fs);
+	strv_free(own);
 	if (fstab && fstab_has_swap(fstab))
 		snprintf(found + strlen(found), sizeof(found) - strlen(found),
 			 "%sswap entry in /etc/fstab", *found ? ", " : "");
@@ -354,9 +368,8 @@ static int check_swap(guestfs_h *g, struct lint_item *it)
 
 static int check_udf(guestfs_h *g, struct lint_item *it)
 {
-	static const char *const dirs[] = { "/etc/modprobe.d/*.conf", "/lib/modprobe.d/*.conf",
-					    "/usr/lib/modprobe.d/*.conf",
-					    "/run/modprobe.d/*.conf" };
+	static const char *const dirs[] = {"/etc/modprobe.d/*.conf", "/lib/modprobe.d/*.conf",
+					   "/usr/lib/modprobe.d/*.conf", "/run/modprobe.d/*.conf"};
 	char **mods;
 	bool present = false;
 
@@ -393,20 +406,20 @@ static int check_udf(guestfs_h *g, struct lint_item *it)
 	return 0;
 }
 
-int lint_run(guestfs_h *g, struct lint_item items[LINT_N])
+int lint_run(guestfs_h *g, char *const *filesystems, struct lint_item items[LINT_N])
 {
-	static const char *const names[LINT_N] = { "hyperv-drivers", "provisioning",
-						   "serial-console", "no-swap", "udf" };
+	static const char *const names[LINT_N] = {"hyperv-drivers", "provisioning",
+						  "serial-console", "no-swap", "udf"};
 	int (*const fns[LINT_N])(guestfs_h *, struct lint_item *) = {
-		check_hyperv, check_provisioning, check_serial, check_swap, check_udf,
+		check_hyperv, check_provisioning, check_serial, NULL, check_udf,
 	};
 	int failed = 0;
 
 	for (size_t i = 0; i < LINT_N; i++) {
 		int r;
 
-		items[i] = (struct lint_item){ .name = names[i] };
-		r = fns[i](g, &items[i]);
+		items[i] = (struct lint_item){.name = names[i]};
+		r = i == LINT_SWAP ? check_swap(g, filesystems, &items[i]) : fns[i](g, &items[i]);
 		if (r < 0)
 			return r;
 		failed += !items[i].ok;

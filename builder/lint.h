@@ -38,9 +38,10 @@ struct lint_item {
 	char detail[512];
 };
 
-/* Runs every check on a guest mounted at / (read-only is enough). Returns the number of
- * failed checks, or -errno when the guest could not be read (logged). */
-int lint_run(guestfs_h *g, struct lint_item items[LINT_N]);
+/* Runs every check on a guest mounted at / (read-only is enough). filesystems is
+ * guestfs_list_filesystems()' answer when the caller has it (NULL: asked again). Returns the
+ * number of failed checks, or -errno when the guest could not be read (logged). */
+int lint_run(guestfs_h *g, char *const *filesystems, struct lint_item items[LINT_N]);
 /* Prints "ok   name: detail" / "FAIL name: detail" lines. */
 void lint_print(const struct lint_item items[LINT_N], FILE *f);
 struct json_object *lint_to_json(const struct lint_item items[LINT_N]);

@@ -19,6 +19,7 @@ static const struct {
 	{"build", cmd_build_main, "Bake WireGuard and wgagent into a cloud image (spec -> image)"},
 	{"lint", cmd_lint_main, "Check that an image is ready for Azure"},
 	{"generalize", cmd_generalize_main, "Generalize an image in place (--list: the operations)"},
+	{"fetch", cmd_fetch_main, "Download a base image into the cache, resumable, sha256-checked"},
 };
 
 static void show_usage(FILE *f)

@@ -31,7 +31,6 @@ struct json_object *lint_to_json(const struct lint_item items[LINT_N])
 	return a;
 }
 
-
 int manifest_build_time(const char *sde, time_t now, time_t *ret)
 {
 	char *end;

@@ -66,8 +66,8 @@ static const char *last_line(struct sink *s)
 int proc_run(const char *what, char *const argv[], char **ret_out)
 {
 	posix_spawn_file_actions_t fa;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	struct sink so = { 0 }, se = { 0 };
+	int out[2] = {-1, -1}, err[2] = {-1, -1};
+	struct sink so = {0}, se = {0};
 	pid_t pid;
 	int r, status;
 
@@ -89,8 +89,8 @@ int proc_run(const char *what, char *const argv[], char **ret_out)
 		goto out;
 	}
 	for (int open_fds = 2; open_fds > 0;) {
-		struct pollfd p[2] = { { .fd = out[0], .events = POLLIN },
-				       { .fd = err[0], .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = out[0], .events = POLLIN},
+				      {.fd = err[0], .events = POLLIN}};
 
 		if (poll(p, 2, -1) < 0) {
 			if (errno == EINTR)

@@ -182,8 +182,8 @@ int spec_parse_size(const char *s, uint64_t *ret)
 		const char *suffix;
 		unsigned shift;
 	} units[] = {
-		{ "", 0 },	 { "B", 0 },	{ "K", 10 },   { "KiB", 10 }, { "M", 20 },
-		{ "MiB", 20 }, { "G", 30 },	{ "GiB", 30 }, { "T", 40 },   { "TiB", 40 },
+		{"", 0},     {"B", 0},	{"K", 10},   {"KiB", 10}, {"M", 20},
+		{"MiB", 20}, {"G", 30}, {"GiB", 30}, {"T", 40},	  {"TiB", 40},
 	};
 	uint64_t v = 0;
 	const char *p = s;
@@ -218,7 +218,7 @@ static bool is_sha256_hex(const char *s)
 
 static int parse_base(struct ctx *c, struct json_object *o, struct spec *s)
 {
-	static const char *const known[] = { "url", "path", "sha256", "notes", NULL };
+	static const char *const known[] = {"url", "path", "sha256", "notes", NULL};
 	int r;
 
 	r = check_keys(c, o, "base", known);
@@ -246,7 +246,7 @@ static int parse_base(struct ctx *c, struct json_object *o, struct spec *s)
 
 static int parse_packages(struct ctx *c, struct json_object *o, struct spec *s)
 {
-	static const char *const known[] = { "apt", "debs", "updates", NULL };
+	static const char *const known[] = {"apt", "debs", "updates", NULL};
 	int r;
 
 	r = check_keys(c, o, "packages", known);
@@ -275,8 +275,8 @@ static int parse_packages(struct ctx *c, struct json_object *o, struct spec *s)
 
 static int parse_agent(struct ctx *c, struct json_object *o, struct spec *s)
 {
-	static const char *const known[] = { "binary", "unit", "config", "config_dest",
-					     "modules", NULL };
+	static const char *const known[] = {"binary",	   "unit",    "config",
+					    "config_dest", "modules", NULL};
 	int r;
 
 	r = check_keys(c, o, "agent", known);
@@ -322,7 +322,7 @@ static int parse_mode(struct ctx *c, struct json_object *v, const char *name, un
 
 static int parse_files(struct ctx *c, struct json_object *a, struct spec *s)
 {
-	static const char *const known[] = { "path", "source", "content", "mode", NULL };
+	static const char *const known[] = {"path", "source", "content", "mode", NULL};
 	size_t n = json_object_array_length(a);
 
 	s->files = calloc(n ? n : 1, sizeof(*s->files));
@@ -387,8 +387,7 @@ static int parse_outputs(struct ctx *c, struct json_object *o, struct spec *s)
 		else if (strcmp(list[i], "vhd") == 0)
 			s->outputs |= SPEC_OUT_VHD;
 		else
-			r = fail(c, "outputs[%zu]: '%s' is not one of raw, qcow2, vhd", i,
-				 list[i]);
+			r = fail(c, "outputs[%zu]: '%s' is not one of raw, qcow2, vhd", i, list[i]);
 		free(list[i]);
 	}
 	if (r == 0 && s->outputs == 0)
@@ -398,10 +397,10 @@ static int parse_outputs(struct ctx *c, struct json_object *o, struct spec *s)
 
 static int parse_gallery(struct ctx *c, struct json_object *o, struct spec *s)
 {
-	static const char *const known[] = { "subscription_id", "resource_group", "gallery",
-					     "image_definition", "publisher", "offer", "sku",
-					     "hyper_v_generation", "architecture", "version",
-					     "regions", NULL };
+	static const char *const known[] = {
+		"subscription_id", "resource_group", "gallery", "image_definition",
+		"publisher",	   "offer",	     "sku",	"hyper_v_generation",
+		"architecture",	   "version",	     "regions", NULL};
 	struct spec_gallery *g = &s->gallery;
 	const char *w = "gallery";
 	int r;
@@ -463,14 +462,14 @@ static int set_defaults(struct spec *s)
 int spec_parse(const char *text, size_t len, const char *dir, struct spec *ret, char *err,
 	       size_t err_len)
 {
-	static const char *const known[] = { "$schema", "name", "description", "os", "release",
-					     "base", "disk_size", "packages", "agent", "files",
-					     "outputs", "generalize_skip", "lint_strict", "gallery",
-					     NULL };
-	struct ctx c = { .err = err, .err_len = err_len };
+	static const char *const known[] = {
+		"$schema",     "name",	   "description", "os",	   "release", "base",
+		"disk_size",   "packages", "agent",	  "files", "outputs", "generalize_skip",
+		"lint_strict", "gallery",  NULL};
+	struct ctx c = {.err = err, .err_len = err_len};
 	struct json_tokener *tok;
 	struct json_object *root, *o;
-	struct spec s = { .updates = false, .outputs = SPEC_OUT_QCOW2, .lint_strict = true };
+	struct spec s = {.updates = false, .outputs = SPEC_OUT_QCOW2, .lint_strict = true};
 	char *size = NULL;
 	int r;
 
@@ -513,16 +512,15 @@ int spec_parse(const char *text, size_t len, const char *dir, struct spec *ret, 
 		r = fail(&c, "os: '%s' is not debian or ubuntu", s.os);
 	if (r == 0 && strspn(s.name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				     "0123456789._-") != strlen(s.name))
-		r = fail(&c, "name: '%s' may only hold letters, digits, '.', '_' and '-'",
-			 s.name);
+		r = fail(&c, "name: '%s' may only hold letters, digits, '.', '_' and '-'", s.name);
 	if (r == 0)
 		r = get(&c, root, "", "base", json_type_object, true, &o);
 	if (r == 0)
 		r = parse_base(&c, o, &s);
 	if (r == 0)
 		r = get_string(&c, root, "", "disk_size", false, &size);
-	if (r == 0 && size && (spec_parse_size(size, &s.disk_size) < 0 || s.disk_size == 0 ||
-			       s.disk_size % 512))
+	if (r == 0 && size &&
+	    (spec_parse_size(size, &s.disk_size) < 0 || s.disk_size == 0 || s.disk_size % 512))
 		r = fail(&c, "disk_size: '%s' is not a size like \"8G\" or \"2048M\"", size);
 	if (r == 0)
 		r = get(&c, root, "", "packages", json_type_object, false, &o);
@@ -655,7 +653,7 @@ void spec_free(struct spec *s)
 	strv_free_n(s->gallery.regions, s->gallery.n_regions);
 	free(s->dir);
 	json_object_put(s->json);
-	*s = (struct spec){ 0 };
+	*s = (struct spec){0};
 }
 
 char *spec_path(const struct spec *s, const char *path)

@@ -30,8 +30,8 @@ struct spec_gallery {
 	char *image_definition;
 	char *publisher, *offer, *sku;
 	char *hyper_v_generation; /* "V2" (default) or "V1" */
-	char *architecture;       /* "x64" (default) */
-	char *version;            /* "1.0.0", or NULL: chosen at publish time */
+	char *architecture;	  /* "x64" (default) */
+	char *version;		  /* "1.0.0", or NULL: chosen at publish time */
 	char **regions;
 	size_t n_regions;
 };
@@ -51,10 +51,10 @@ struct spec {
 	size_t n_apt;
 	char **debs; /* local .deb files */
 	size_t n_debs;
-	bool updates; /* apply pending updates */
+	bool updates;	    /* apply pending updates */
 	char *agent_binary; /* NULL: the wgagent next to wgbake's source, or --agent */
 	char *agent_unit;
-	char *agent_config;      /* a local file installed as agent_config_dest */
+	char *agent_config;	 /* a local file installed as agent_config_dest */
 	char *agent_config_dest; /* default /etc/wgagent/wg0.conf */
 	char **modules;		 /* modules-load.d; default ["wireguard"] */
 	size_t n_modules;

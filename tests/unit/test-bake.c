@@ -16,7 +16,8 @@ TEST(bake_shadow_lock_root)
 	bool changed = false;
 
 	CHECK_EQ(shadow_lock_root("daemon:*:1::::::\nroot:$6$abc$def:19000:0:99999:7:::\n", &out,
-				  &changed), 0);
+				  &changed),
+		 0);
 	CHECK_STREQ(out, "daemon:*:1::::::\nroot:!$6$abc$def:19000:0:99999:7:::\n");
 	CHECK(changed);
 	free(out);
@@ -39,7 +40,8 @@ TEST(bake_unit_wanted_by)
 
 	CHECK_EQ(unit_wanted_by("[Unit]\nWantedBy=nope.target\n[Service]\nExecStart=/x\n"
 				"[Install]\nWantedBy=multi-user.target  cloud-init.target\n",
-				&v), 0);
+				&v),
+		 0);
 	CHECK_STREQ(v[0], "multi-user.target");
 	CHECK_STREQ(v[1], "cloud-init.target");
 	CHECK(v[2] == NULL);
@@ -54,10 +56,14 @@ TEST(bake_pkg_diff)
 	size_t n;
 
 	CHECK_EQ(pkg_list_parse("libc6\t2.36-9\tii \nopenssl\t3.0.1\tii \ngone\t1\tii \n"
-				"old\t1\trc \n", &a), 0);
+				"old\t1\trc \n",
+				&a),
+		 0);
 	CHECK_EQ(a.n, 3);
 	CHECK_EQ(pkg_list_parse("wireguard-tools\t1.0\tii \nlibc6\t2.36-9\tii \nopenssl\t3.0.2\t"
-				"ii \n", &b), 0);
+				"ii \n",
+				&b),
+		 0);
 	CHECK_STREQ(pkg_list_find(&b, "openssl")->version, "3.0.2");
 	CHECK(pkg_list_find(&b, "gone") == NULL);
 	CHECK_EQ(pkg_list_diff(&a, &b, &c, &n), 0);
@@ -110,20 +116,29 @@ TEST(manifest_time)
 TEST(manifest_document)
 {
 	struct pkg_list pk;
-	struct pkg_change ch[] = { { "wireguard-tools", NULL, "1.0.20210914-1" } };
-	struct gen_result ops[] = { { "machine-id", 1, 0 }, { "hostname", 0, 1 } };
-	struct lint_item lint[LINT_N] = { { .name = "hyperv-drivers", .ok = true } };
+	struct pkg_change ch[] = {{"wireguard-tools", NULL, "1.0.20210914-1"}};
+	struct gen_result ops[] = {{"machine-id", 1, 0}, {"hostname", 0, 1}};
+	struct lint_item lint[LINT_N] = {{.name = "hyperv-drivers", .ok = true}};
 	struct json_object *spec = json_tokener_parse("{\"name\": \"t\"}"), *m, *v, *e;
 
 	for (size_t i = 1; i < LINT_N; i++)
-		lint[i] = (struct lint_item){ .name = "x", .ok = false };
+		lint[i] = (struct lint_item){.name = "x", .ok = false};
 	CHECK_EQ(pkg_list_parse("wireguard-tools\t1.0.20210914-1\tii \n", &pk), 0);
-	m = manifest_build(&(struct manifest_in){
-		.spec = spec, .spec_sha256 = "ab", .base_source = "base.raw",
-		.base_sha256 = "cd", .base_format = "raw", .packages = &pk, .changes = ch,
-		.n_changes = 1, .updated = 1, .agent_version = "wgagent 0.1.0",
-		.wgbake_version = "0.1.0", .ops = ops, .n_ops = 2, .lint = lint,
-		.build_time = 1700000000 });
+	m = manifest_build(&(struct manifest_in){.spec = spec,
+						 .spec_sha256 = "ab",
+						 .base_source = "base.raw",
+						 .base_sha256 = "cd",
+						 .base_format = "raw",
+						 .packages = &pk,
+						 .changes = ch,
+						 .n_changes = 1,
+						 .updated = 1,
+						 .agent_version = "wgagent 0.1.0",
+						 .wgbake_version = "0.1.0",
+						 .ops = ops,
+						 .n_ops = 2,
+						 .lint = lint,
+						 .build_time = 1700000000});
 	CHECK(m != NULL);
 	CHECK(json_object_object_get_ex(m, "build_time", &v));
 	CHECK_STREQ(json_object_get_string(v), "2023-11-14T22:13:20Z");

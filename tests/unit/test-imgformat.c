@@ -114,7 +114,10 @@ TEST(imgformat_archives)
 	CHECK(!img_format_is_disk(info.format));
 
 	reset();
-	memcpy(head, "\xfd" "7zXZ\0", 6);
+	memcpy(head,
+	       "\xfd"
+	       "7zXZ\0",
+	       6);
 	CHECK_EQ(detect(100, &info), 0);
 	CHECK_EQ(info.format, IMG_XZ);
 

@@ -41,7 +41,8 @@ TEST(spec_full)
 		"\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
 		" \"notes\": \"n\"},"
 		" \"disk_size\": \"8G\","
-		" \"packages\": {\"apt\": [\"wireguard-tools\", \"libmnl0\"], \"debs\": [\"a.deb\"],"
+		" \"packages\": {\"apt\": [\"wireguard-tools\", \"libmnl0\"], \"debs\": "
+		"[\"a.deb\"],"
 		"   \"updates\": true},"
 		" \"agent\": {\"binary\": \"../agent/wgagent\", \"unit\": \"u.service\","
 		"   \"config\": \"wg0.conf\", \"modules\": [\"wireguard\", \"udf\"]},"
@@ -49,7 +50,8 @@ TEST(spec_full)
 		"   {\"path\": \"/usr/local/bin/x\", \"source\": \"x.sh\", \"mode\": \"0755\"}],"
 		" \"outputs\": [\"raw\", \"vhd\"], \"generalize_skip\": [\"hostname\"],"
 		" \"lint_strict\": false,"
-		" \"gallery\": {\"resource_group\": \"rg\", \"gallery\": \"g\", \"image_definition\": "
+		" \"gallery\": {\"resource_group\": \"rg\", \"gallery\": \"g\", "
+		"\"image_definition\": "
 		"\"wg\", \"publisher\": \"p\", \"offer\": \"o\", \"sku\": \"s\", "
 		"\"hyper_v_generation\": \"V2\", \"regions\": [\"westeurope\", \"eastus\"]}}";
 	struct spec s;
@@ -85,61 +87,61 @@ static const struct {
 	const char *text;
 	const char *err;
 } bad[] = {
-	{ "{" MINIMAL ", \"colour\": 1}", "unknown field 'colour'" },
-	{ "{" MINIMAL ", \"packages\": {\"aptt\": []}}", "packages: unknown field 'aptt'" },
-	{ "{\"name\": 7, \"os\": \"debian\", \"base\": {\"path\": \"b\"}}",
-	  "name: expected a string, got a number" },
-	{ "{\"os\": \"debian\", \"base\": {\"path\": \"b\"}}", "name: missing" },
-	{ "{\"name\": \"t\", \"os\": \"fedora\", \"base\": {\"path\": \"b\"}}",
-	  "os: 'fedora' is not debian or ubuntu" },
-	{ "{\"name\": \"a b\", \"os\": \"debian\", \"base\": {\"path\": \"b\"}}", "name: 'a b'" },
-	{ "{\"name\": \"t\", \"os\": \"debian\", \"base\": {}}", "base: give exactly one" },
-	{ "{\"name\": \"t\", \"os\": \"debian\", \"base\": {\"url\": \"https://x\"}}",
-	  "base.sha256: missing" },
-	{ "{\"name\": \"t\", \"os\": \"debian\", \"base\": {\"url\": \"ftp://x\", \"sha256\": "
-	  "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}",
-	  "base.url: must start with" },
-	{ "{\"name\": \"t\", \"os\": \"debian\", \"base\": {\"url\": \"https://x\", \"sha256\": "
-	  "\"ABC\"}}",
-	  "base.sha256: expected 64 lowercase hex" },
-	{ "{\"name\": \"t\", \"os\": \"debian\", \"base\": {\"path\": 3}}",
-	  "base.path: expected a string, got a number" },
-	{ "{" MINIMAL ", \"disk_size\": \"8X\"}", "disk_size: '8X'" },
-	{ "{" MINIMAL ", \"disk_size\": 8}", "disk_size: expected a string, got a number" },
-	{ "{" MINIMAL ", \"packages\": {\"apt\": \"wireguard-tools\"}}",
-	  "packages.apt: expected an array, got a string" },
-	{ "{" MINIMAL ", \"packages\": {\"apt\": [\"ok\", 5]}}",
-	  "packages.apt[1]: expected a non-empty string, got a number" },
-	{ "{" MINIMAL ", \"packages\": {\"apt\": [\"x; rm -rf /\"]}}", "is not a package name" },
-	{ "{" MINIMAL ", \"packages\": {\"debs\": [\"x.rpm\"]}}",
-	  "packages.debs[0]: 'x.rpm' does not end in .deb" },
-	{ "{" MINIMAL ", \"packages\": {\"updates\": \"yes\"}}",
-	  "packages.updates: expected a boolean, got a string" },
-	{ "{" MINIMAL ", \"files\": [{\"path\": \"/a\", \"content\": \"x\", \"mode\": 644}]}",
-	  "files[0].mode: expected a string of octal digits" },
-	{ "{" MINIMAL ", \"files\": [{\"path\": \"/a\", \"content\": \"x\", \"mode\": \"0999\"}]}",
-	  "files[0].mode: '0999' is not an octal mode" },
-	{ "{" MINIMAL ", \"files\": [{\"path\": \"/a\", \"content\": \"x\"}, {\"path\": \"rel\","
-	  " \"content\": \"y\"}]}",
-	  "files[1].path: 'rel' must be an absolute file path" },
-	{ "{" MINIMAL ", \"files\": [{\"path\": \"/a\"}]}", "files[0]: give exactly one of" },
-	{ "{" MINIMAL ", \"files\": [{\"path\": \"/a\", \"content\": \"x\", \"owner\": \"r\"}]}",
-	  "files[0]: unknown field 'owner'" },
-	{ "{" MINIMAL ", \"files\": [3]}", "files[0]: expected an object, got a number" },
-	{ "{" MINIMAL ", \"outputs\": [\"vmdk\"]}", "outputs[0]: 'vmdk' is not one of" },
-	{ "{" MINIMAL ", \"outputs\": []}", "outputs: must name at least one" },
-	{ "{" MINIMAL ", \"agent\": {\"config_dest\": \"wg0.conf\"}}",
-	  "agent.config_dest: must be an absolute path" },
-	{ "{" MINIMAL ", \"agent\": {\"modules\": [\"wire guard\"]}}",
-	  "agent.modules[0]: 'wire guard' is not a module name" },
-	{ "{" MINIMAL ", \"gallery\": {\"hyper_v_generation\": \"V3\"}}",
-	  "gallery.hyper_v_generation: 'V3'" },
-	{ "{" MINIMAL ", \"gallery\": {\"regions\": [\"a\"], \"zone\": 1}}",
-	  "gallery: unknown field 'zone'" },
-	{ "{" MINIMAL ", \"lint_strict\": 1}", "lint_strict: expected a boolean, got a number" },
-	{ "[1, 2]", "expected a JSON object at the top" },
-	{ "{\n\"name\": \"t\",\n\"os\": }", "line 3: invalid JSON" },
-	{ "{" MINIMAL "} trailing", "invalid JSON" },
+	{"{" MINIMAL ", \"colour\": 1}", "unknown field 'colour'"},
+	{"{" MINIMAL ", \"packages\": {\"aptt\": []}}", "packages: unknown field 'aptt'"},
+	{"{\"name\": 7, \"os\": \"debian\", \"base\": {\"path\": \"b\"}}",
+	 "name: expected a string, got a number"},
+	{"{\"os\": \"debian\", \"base\": {\"path\": \"b\"}}", "name: missing"},
+	{"{\"name\": \"t\", \"os\": \"fedora\", \"base\": {\"path\": \"b\"}}",
+	 "os: 'fedora' is not debian or ubuntu"},
+	{"{\"name\": \"a b\", \"os\": \"debian\", \"base\": {\"path\": \"b\"}}", "name: 'a b'"},
+	{"{\"name\": \"t\", \"os\": \"debian\", \"base\": {}}", "base: give exactly one"},
+	{"{\"name\": \"t\", \"os\": \"debian\", \"base\": {\"url\": \"https://x\"}}",
+	 "base.sha256: missing"},
+	{"{\"name\": \"t\", \"os\": \"debian\", \"base\": {\"url\": \"ftp://x\", \"sha256\": "
+	 "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}}",
+	 "base.url: must start with"},
+	{"{\"name\": \"t\", \"os\": \"debian\", \"base\": {\"url\": \"https://x\", \"sha256\": "
+	 "\"ABC\"}}",
+	 "base.sha256: expected 64 lowercase hex"},
+	{"{\"name\": \"t\", \"os\": \"debian\", \"base\": {\"path\": 3}}",
+	 "base.path: expected a string, got a number"},
+	{"{" MINIMAL ", \"disk_size\": \"8X\"}", "disk_size: '8X'"},
+	{"{" MINIMAL ", \"disk_size\": 8}", "disk_size: expected a string, got a number"},
+	{"{" MINIMAL ", \"packages\": {\"apt\": \"wireguard-tools\"}}",
+	 "packages.apt: expected an array, got a string"},
+	{"{" MINIMAL ", \"packages\": {\"apt\": [\"ok\", 5]}}",
+	 "packages.apt[1]: expected a non-empty string, got a number"},
+	{"{" MINIMAL ", \"packages\": {\"apt\": [\"x; rm -rf /\"]}}", "is not a package name"},
+	{"{" MINIMAL ", \"packages\": {\"debs\": [\"x.rpm\"]}}",
+	 "packages.debs[0]: 'x.rpm' does not end in .deb"},
+	{"{" MINIMAL ", \"packages\": {\"updates\": \"yes\"}}",
+	 "packages.updates: expected a boolean, got a string"},
+	{"{" MINIMAL ", \"files\": [{\"path\": \"/a\", \"content\": \"x\", \"mode\": 644}]}",
+	 "files[0].mode: expected a string of octal digits"},
+	{"{" MINIMAL ", \"files\": [{\"path\": \"/a\", \"content\": \"x\", \"mode\": \"0999\"}]}",
+	 "files[0].mode: '0999' is not an octal mode"},
+	{"{" MINIMAL ", \"files\": [{\"path\": \"/a\", \"content\": \"x\"}, {\"path\": \"rel\","
+	 " \"content\": \"y\"}]}",
+	 "files[1].path: 'rel' must be an absolute file path"},
+	{"{" MINIMAL ", \"files\": [{\"path\": \"/a\"}]}", "files[0]: give exactly one of"},
+	{"{" MINIMAL ", \"files\": [{\"path\": \"/a\", \"content\": \"x\", \"owner\": \"r\"}]}",
+	 "files[0]: unknown field 'owner'"},
+	{"{" MINIMAL ", \"files\": [3]}", "files[0]: expected an object, got a number"},
+	{"{" MINIMAL ", \"outputs\": [\"vmdk\"]}", "outputs[0]: 'vmdk' is not one of"},
+	{"{" MINIMAL ", \"outputs\": []}", "outputs: must name at least one"},
+	{"{" MINIMAL ", \"agent\": {\"config_dest\": \"wg0.conf\"}}",
+	 "agent.config_dest: must be an absolute path"},
+	{"{" MINIMAL ", \"agent\": {\"modules\": [\"wire guard\"]}}",
+	 "agent.modules[0]: 'wire guard' is not a module name"},
+	{"{" MINIMAL ", \"gallery\": {\"hyper_v_generation\": \"V3\"}}",
+	 "gallery.hyper_v_generation: 'V3'"},
+	{"{" MINIMAL ", \"gallery\": {\"regions\": [\"a\"], \"zone\": 1}}",
+	 "gallery: unknown field 'zone'"},
+	{"{" MINIMAL ", \"lint_strict\": 1}", "lint_strict: expected a boolean, got a number"},
+	{"[1, 2]", "expected a JSON object at the top"},
+	{"{\n\"name\": \"t\",\n\"os\": }", "line 3: invalid JSON"},
+	{"{" MINIMAL "} trailing", "invalid JSON"},
 };
 
 TEST(spec_errors_name_the_field)
