@@ -73,6 +73,9 @@ ifeq ($(WITH_AGENT),yes)
 PROGRAMS += $(AGENT)
 endif
 
+# The fragments below define targets of their own; `make` alone still means `all`.
+.DEFAULT_GOAL := all
+
 # The builder's stages bring their own source lists and libraries.
 include builder/bake.mk
 include builder/builder.mk
@@ -80,7 +83,7 @@ ifeq ($(WITH_BUILDER),yes)
 PROGRAMS += $(BUILDER)
 endif
 
-.PHONY: all deps check check-unit check-fuzz check-vm check-imds demo demo-netns bench bench-vm install clean distclean fuzz
+.PHONY: all deps check check-unit check-fuzz check-vm check-imds check-cloud-init demo demo-netns bench bench-vm install clean distclean fuzz
 all: $(PROGRAMS)
 
 build/rel/%.o: %.c
@@ -154,8 +157,13 @@ check-imds: deps $(SAN_AGENT)
 
 check: deps
 	$(Q)rm -rf $(RESULTS)
-	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm check-azure check-image check-imds; \
+	$(Q)$(MAKE) --no-print-directory -k check-unit check-fuzz check-vm check-azure check-image check-imds \
+		check-cloud-init; \
 	status=$$?; tests/sum-results.sh $(RESULTS)/*.log || status=1; exit $$status
+
+check-cloud-init: deps $(SAN_AGENT)
+	$(Q)mkdir -p $(RESULTS)
+	$(Q)tests/cloud-init/run.sh --agent $(SAN_AGENT) --results $(RESULTS)/cloud-init.log
 
 # Bakes the local Debian 12 base and boots two VMs from it that bring up a tunnel.
 demo: deps $(AGENT) $(BUILDER)

@@ -238,3 +238,27 @@ int cmd_down_main(int argc, char *argv[])
 	}
 	return apply_down(ifname) < 0 ? EXIT_ERROR : EXIT_OK;
 }
+
+static const char check_usage[] =
+	"Usage: wgagent check [-i IFNAME] CONFIG|IFNAME\n"
+	"\n"
+	"Parses and validates a config exactly as 'up' does, without touching the kernel:\n"
+	"for CI jobs and cloud-init templates. Prints nothing when it is valid.\n"
+	"\n"
+	"Options:\n"
+	"  -i, --interface NAME   interface name (default: from the config)\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"Exit status: 0 valid; 1 invalid (the error names file, line and field); 2 usage.\n";
+
+int cmd_check_main(int argc, char *argv[])
+{
+	_cleanup_config_ struct wg_config *cfg = NULL;
+	struct up_args a;
+	int r;
+
+	r = parse_args(argc, argv, check_usage, false, &a);
+	if (r != 0)
+		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	return load_config(&a, &cfg) < 0 ? EXIT_ERROR : EXIT_OK;
+}

@@ -11,6 +11,7 @@ enum {
 
 int cmd_up_main(int argc, char *argv[]);
 int cmd_down_main(int argc, char *argv[]);
+int cmd_check_main(int argc, char *argv[]);
 int cmd_show_main(int argc, char *argv[]);
 int cmd_genkey_main(int argc, char *argv[]);
 int cmd_pubkey_main(int argc, char *argv[]);

@@ -19,6 +19,7 @@ static const struct {
 } commands[] = {
 	{ "up", cmd_up_main, "Create and configure an interface from a config file" },
 	{ "down", cmd_down_main, "Remove an interface and what wgagent added for it" },
+	{ "check", cmd_check_main, "Validate a config file without touching the kernel" },
 	{ "sync", cmd_sync_main, "Bring an interface to its configuration with the smallest change" },
 	{ "run", cmd_run_main, "sync now, then on a timer and on SIGHUP (the boot service)" },
 	{ "identity", cmd_identity_main, "Make or check this VM's key and print the public key" },
