@@ -182,7 +182,7 @@ void guest_os_free(struct guest_os *os)
 	*os = (struct guest_os){0};
 }
 
-static char *read_small(guestfs_h *g, const char *path)
+char *guest_read_text(guestfs_h *g, const char *path)
 {
 	size_t len = 0;
 	char *s, *t;
@@ -354,10 +354,10 @@ static int quick_inspect(guestfs_h *g, struct guest_os *os)
 			continue;
 		if (guestfs_mount_ro(g, dev, "/") < 0)
 			continue;
-		t = read_small(g, "/etc/fstab");
-		o = read_small(g, "/etc/os-release");
+		t = guest_read_text(g, "/etc/fstab");
+		o = guest_read_text(g, "/etc/os-release");
 		if (!o)
-			o = read_small(g, "/usr/lib/os-release");
+			o = guest_read_text(g, "/usr/lib/os-release");
 		(void)guestfs_umount_all(g);
 		if (t && o) {
 			found++;

@@ -49,6 +49,9 @@ int guest_finish(guestfs_h *g, bool flush);
 /* "guestfs: <what>: <last error>", returns -errno (EIO if unknown). */
 _printf_(2, 3) int gfs_fail(guestfs_h *g, const char *fmt, ...);
 /* Runs a shell command in the guest; stdout in *ret_out (may be NULL). */
+/* A file's text, NUL-terminated; NULL when it is missing or not a regular file. Logs nothing. */
+char *guest_read_text(guestfs_h *g, const char *path);
+
 int guest_sh(guestfs_h *g, const char *what, const char *cmd, char **ret_out);
 
 #endif

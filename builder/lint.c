@@ -31,26 +31,6 @@ _printf_(3, 4) static void set(struct lint_item *it, bool ok, const char *fmt, .
 	va_end(ap);
 }
 
-/* The file's text, or NULL when it is missing or not a regular file. */
-static char *read_text(guestfs_h *g, const char *path)
-{
-	size_t len = 0;
-	char *s, *t;
-
-	if (guestfs_is_file_opts(g, path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 1, -1) <= 0)
-		return NULL;
-	s = guestfs_read_file(g, path, &len);
-	if (!s)
-		return NULL;
-	t = realloc(s, len + 1);
-	if (!t) {
-		free(s);
-		return NULL;
-	}
-	t[len] = '\0';
-	return t;
-}
-
 static bool has_word_line(const char *list, const char *mod)
 {
 	/* modules.builtin / initrd listings: one path per line, match ".../mod.ko" */
@@ -137,7 +117,7 @@ static int check_hyperv(guestfs_h *g, struct lint_item *it)
 		if (guestfs_exists(g, vmlinuz) <= 0)
 			continue; /* modules left from a removed kernel */
 		n++;
-		builtin = read_text(g, builtin_path);
+		builtin = guest_read_text(g, builtin_path);
 		if (guestfs_exists(g, initrd) <= 0) {
 			free(initrd);
 			if (asprintf(&initrd, "/boot/initramfs-%s.img", kernels[k]) < 0)
@@ -211,12 +191,12 @@ static char *datasource_list(guestfs_h *g)
 	char **cfgs = guestfs_glob_expand(g, "/etc/cloud/cloud.cfg.d/*.cfg");
 	char *result = NULL, *text;
 
-	text = read_text(g, "/etc/cloud/cloud.cfg");
+	text = guest_read_text(g, "/etc/cloud/cloud.cfg");
 	if (text)
 		scan_datasource_list(text, &result);
 	free(text);
 	for (size_t i = 0; cfgs && cfgs[i]; i++) {
-		text = read_text(g, cfgs[i]);
+		text = guest_read_text(g, cfgs[i]);
 		if (text)
 			scan_datasource_list(text, &result);
 		free(text);
@@ -241,7 +221,7 @@ static int check_provisioning(guestfs_h *g, struct lint_item *it)
 		list = datasource_list(g);
 	}
 	if (waagent) {
-		wa_conf = read_text(g, "/etc/waagent.conf");
+		wa_conf = guest_read_text(g, "/etc/waagent.conf");
 		wa_prov = wa_conf && (strstr(wa_conf, "\nProvisioning.Enabled=y") ||
 				      strstr(wa_conf, "\nProvisioning.Agent=waagent") ||
 				      strstr(wa_conf, "\nProvisioning.Agent=auto") ||
@@ -291,7 +271,7 @@ static int check_serial(guestfs_h *g, struct lint_item *it)
 	char **entries;
 
 	for (size_t i = 0; i < ELEMENTSOF(cfgs); i++) {
-		_cleanup_free_ char *text = read_text(g, cfgs[i]);
+		_cleanup_free_ char *text = guest_read_text(g, cfgs[i]);
 		const char *p;
 
 		if (!text)
@@ -321,7 +301,7 @@ static int check_serial(guestfs_h *g, struct lint_item *it)
 	}
 	entries = guestfs_glob_expand(g, "/boot/loader/entries/*.conf");
 	for (size_t i = 0; entries && entries[i]; i++) {
-		_cleanup_free_ char *text = read_text(g, entries[i]);
+		_cleanup_free_ char *text = guest_read_text(g, entries[i]);
 
 		if (text && cfg_has_serial(text, "options")) {
 			set(it, true, "console=ttyS on the kernel command line in %s", entries[i]);
@@ -339,7 +319,7 @@ static int check_serial(guestfs_h *g, struct lint_item *it)
 static int check_swap(guestfs_h *g, char *const *known_fs, struct lint_item *it)
 {
 	static const char *const files[] = {"/swapfile", "/swap.img", "/swap"};
-	_cleanup_free_ char *fstab = read_text(g, "/etc/fstab");
+	_cleanup_free_ char *fstab = guest_read_text(g, "/etc/fstab");
 	char **own = known_fs ? NULL : guestfs_list_filesystems(g);
 	char *const *fs = known_fs ? known_fs : own;
 	char found[256] = "";
@@ -377,7 +357,7 @@ static int check_udf(guestfs_h *g, struct lint_item *it)
 		char **files = guestfs_glob_expand(g, dirs[d]);
 
 		for (size_t i = 0; files && files[i]; i++) {
-			_cleanup_free_ char *text = read_text(g, files[i]);
+			_cleanup_free_ char *text = guest_read_text(g, files[i]);
 
 			if (text && modprobe_blocks(text, "udf")) {
 				set(it, false, "%s blocks the udf module", files[i]);
@@ -393,7 +373,7 @@ static int check_udf(guestfs_h *g, struct lint_item *it)
 	if (!present) {
 		mods = guestfs_glob_expand(g, "/lib/modules/*/modules.builtin");
 		for (size_t i = 0; mods && mods[i] && !present; i++) {
-			_cleanup_free_ char *text = read_text(g, mods[i]);
+			_cleanup_free_ char *text = guest_read_text(g, mods[i]);
 
 			present = text && has_word_line(text, "udf");
 		}
